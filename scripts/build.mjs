@@ -1,0 +1,30 @@
+// Copies the .wasm grammars into grammars/ and bundles client, server and CLI into dist/.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(new URL(import.meta.url).pathname), '..');
+const watch = process.argv.includes('--watch');
+
+mkdirSync(join(root, 'grammars'), { recursive: true });
+copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), join(root, 'grammars', 'web-tree-sitter.wasm'));
+copyFileSync(join(dirname(require.resolve('tree-sitter-go/package.json')), 'tree-sitter-go.wasm'), join(root, 'grammars', 'tree-sitter-go.wasm'));
+
+// web-tree-sitter's ESM build reads import.meta.url, which a CommonJS bundle lacks: supply it.
+const importMetaShim = "const __importMetaUrl = require('url').pathToFileURL(__filename).href;";
+const common = {
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', absWorkingDir: root,
+  define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: importMetaShim },
+};
+const builds = [
+  { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
+  { ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
+  { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node\n' + importMetaShim } },
+];
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

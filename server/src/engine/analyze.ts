@@ -1,0 +1,47 @@
+// Runs rules over a package. A rule that throws costs only its own findings.
+import type { Package } from './package';
+import type { Finding, Pass, RelatedInfo, Report, Rule } from './rule';
+
+export interface RuleFailure { ruleId: string; error: unknown }
+export interface AnalysisResult { findings: Finding[]; failures: RuleFailure[] }
+
+export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
+  const findings: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  const byPath = new Map(pkg.files.map((f) => [f.path, f]));
+  for (const rule of rules) {
+    const own: Finding[] = [];
+    const pass: Pass = {
+      rule,
+      pkg,
+      report(r: Report) {
+        const start = r.start ?? r.node?.startIndex ?? 0;
+        const end = r.end ?? r.node?.endIndex ?? start;
+        const related: RelatedInfo[] = (r.related ?? []).map((rel) => {
+          const f = byPath.get(rel.path);
+          const range = f ? f.rangeOf(rel.start, rel.end) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+          return { ...rel, range };
+        });
+        own.push({
+          ruleId: rule.id,
+          severity: rule.severity,
+          path: r.file.path,
+          start,
+          end,
+          range: r.file.rangeOf(start, end),
+          message: r.message,
+          related,
+          fixes: r.fixes ?? [],
+        });
+      },
+    };
+    try {
+      rule.run(pass);
+      findings.push(...own);
+    } catch (error) {
+      failures.push({ ruleId: rule.id, error });
+    }
+  }
+  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start || a.ruleId.localeCompare(b.ruleId)));
+  return { findings, failures };
+}

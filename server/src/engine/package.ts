@@ -1,0 +1,69 @@
+// A Go package as the analyser sees it: the files of one directory with the same package clause.
+// An external test package (`foo_test`) is a package of its own, as in the go tool.
+import type { Node } from 'web-tree-sitter';
+import type { SourceFile } from './source-file';
+
+export class Package {
+  private declIndex?: Map<string, Node[]>;
+
+  constructor(
+    readonly dir: string,
+    readonly name: string,
+    readonly files: SourceFile[],
+    /** The `go` directive of the nearest go.mod, e.g. "1.21"; undefined when there is none. */
+    readonly goVersion?: string,
+  ) {}
+
+  /** Package-level declarations by name (funcs, vars, consts, types), across all files. */
+  get decls(): Map<string, Node[]> {
+    if (this.declIndex) return this.declIndex;
+    const index = new Map<string, Node[]>();
+    const add = (name: Node | null, decl: Node) => {
+      if (!name || name.text === '_') return;
+      const list = index.get(name.text);
+      if (list) list.push(decl); else index.set(name.text, [decl]);
+    };
+    for (const file of this.files) {
+      for (const decl of file.root.namedChildren) {
+        if (!decl) continue;
+        switch (decl.type) {
+          case 'function_declaration':
+            add(decl.childForFieldName('name'), decl);
+            break;
+          case 'var_declaration':
+          case 'const_declaration':
+            for (const spec of decl.descendantsOfType(['var_spec', 'const_spec'])) {
+              if (spec) for (const n of spec.childrenForFieldName('name')) add(n, spec);
+            }
+            break;
+          case 'type_declaration':
+            for (const spec of decl.descendantsOfType(['type_spec', 'type_alias'])) {
+              if (spec) add(spec.childForFieldName('name'), spec);
+            }
+            break;
+        }
+      }
+    }
+    return (this.declIndex = index);
+  }
+}
+
+function dirOf(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i === -1 ? '.' : path.slice(0, i);
+}
+
+/** Groups files into packages by directory and package clause; files without a clause are dropped. */
+export function groupIntoPackages(files: readonly SourceFile[], goVersionOf?: (dir: string) => string | undefined): Package[] {
+  const groups = new Map<string, { dir: string; name: string; files: SourceFile[] }>();
+  for (const file of files) {
+    const name = file.packageName;
+    if (!name) continue;
+    const dir = dirOf(file.path);
+    const key = `${dir}\u0000${name}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { dir, name, files: [] }));
+    g.files.push(file);
+  }
+  return [...groups.values()].map((g) => new Package(g.dir, g.name, g.files, goVersionOf?.(g.dir)));
+}

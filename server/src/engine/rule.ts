@@ -1,0 +1,59 @@
+// The rule interface, modelled on golang.org/x/tools/go/analysis: metadata plus run(pass).
+import type { Node } from 'web-tree-sitter';
+import type { Package } from './package';
+import type { SourceFile } from './source-file';
+import type { Range, TextEdit } from './text';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Rule {
+  /** Stable id: the diagnostic code, the docs page name and the fixture folder name. */
+  id: string;
+  title: string;
+  /** One or two sentences: what is wrong and what to do. Shown on hover. */
+  doc: string;
+  severity: Severity;
+  run(pass: Pass): void;
+}
+
+export interface FileEdit extends TextEdit { path: string }
+
+export interface Fix {
+  title: string;
+  edits: FileEdit[];
+  /** The one clear fix for the finding: `--fix` applies it and the editor marks it preferred. */
+  isPreferred?: boolean;
+}
+
+export interface RelatedLocation { path: string; start: number; end: number; message: string }
+
+export interface Report {
+  file: SourceFile;
+  node?: Node;
+  start?: number;
+  end?: number;
+  message: string;
+  related?: RelatedLocation[];
+  fixes?: Fix[];
+}
+
+export interface Pass {
+  readonly rule: Rule;
+  readonly pkg: Package;
+  report(r: Report): void;
+}
+
+export interface RelatedInfo extends RelatedLocation { range: Range }
+
+/** A reported problem, with positions resolved for printing and LSP. */
+export interface Finding {
+  ruleId: string;
+  severity: Severity;
+  path: string;
+  start: number;
+  end: number;
+  range: Range;
+  message: string;
+  related: RelatedInfo[];
+  fixes: Fix[];
+}

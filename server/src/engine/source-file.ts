@@ -1,0 +1,141 @@
+// One parsed Go file: text, tree, line index, imports and an index of qualified calls.
+// Supports incremental edits (tree.edit + reparse) in UTF-16 units.
+import type { Node, Parser, Tree } from 'web-tree-sitter';
+import { Edit } from 'web-tree-sitter';
+import { readImports, type ImportSpec } from './imports';
+import { query } from './parser';
+import { isLocallyDeclared } from './scope';
+import { LineIndex, advancePoint, treePointAt, type Position, type Range } from './text';
+
+const CALLS = `(call_expression function: [
+  (selector_expression operand: (identifier) @qualifier field: (field_identifier) @name)
+  (identifier) @name
+]) @call`;
+
+export interface QualifiedCall { call: Node; name: string; qualifier?: Node }
+
+/** A change in the units LSP uses: replace [start, end) of the current text with `text`. */
+export interface TextChange { start: number; end: number; text: string }
+
+export class SourceFile {
+  private lineIndex?: LineIndex;
+  private importTable?: ImportSpec[];
+  private callIndex?: Map<string, QualifiedCall[]>;
+
+  private constructor(readonly path: string, private currentText: string, private currentTree: Tree) {}
+
+  static parse(parser: Parser, path: string, text: string): SourceFile {
+    const tree = parser.parse(text);
+    if (!tree) throw new Error(`parse failed: ${path}`);
+    return new SourceFile(path, text, tree);
+  }
+
+  get text(): string { return this.currentText; }
+  get tree(): Tree { return this.currentTree; }
+  get root(): Node { return this.currentTree.rootNode; }
+  get isTest(): boolean { return this.path.endsWith('_test.go'); }
+  get lines(): LineIndex { return (this.lineIndex ??= new LineIndex(this.currentText)); }
+
+  get packageName(): string | undefined {
+    for (const child of this.root.namedChildren) {
+      if (child?.type === 'package_clause') return child.namedChild(0)?.text;
+    }
+    return undefined;
+  }
+
+  get imports(): ImportSpec[] { return (this.importTable ??= readImports(this.root)); }
+
+  textOf(node: Node): string { return this.currentText.slice(node.startIndex, node.endIndex); }
+  positionAt(offset: number): Position { return this.lines.positionAt(offset); }
+  rangeOf(start: number, end: number): Range { return { start: this.positionAt(start), end: this.positionAt(end) }; }
+
+  /** The import of `path` that code in this file can refer to, if any. */
+  importOf(path: string): ImportSpec | undefined {
+    return this.imports.find((s) => s.path === path && !s.blank);
+  }
+
+  /** True when `ident` (a selector operand) names the import of `path` and nothing local shadows it. */
+  refersToImport(ident: Node, path: string): boolean {
+    const spec = this.importOf(path);
+    return !!spec && !spec.dot && ident.text === spec.local && !isLocallyDeclared(ident, spec.local);
+  }
+
+  /**
+   * Calls of `path`.`name` for any of `names`: `pkg.Name(...)` through the file's import name,
+   * or `Name(...)` through a dot import. Shadowed qualifiers do not count.
+   */
+  callsTo(path: string, names: readonly string[]): QualifiedCall[] {
+    const spec = this.importOf(path);
+    if (!spec) return [];
+    const index = this.calls();
+    const out: QualifiedCall[] = [];
+    for (const name of names) {
+      for (const c of index.get(name) ?? []) {
+        if (spec.dot) {
+          if (!c.qualifier && !isLocallyDeclared(c.call, name)) out.push(c);
+        } else if (c.qualifier && this.refersToImport(c.qualifier, path)) {
+          out.push(c);
+        }
+      }
+    }
+    return out.sort((a, b) => a.call.startIndex - b.call.startIndex);
+  }
+
+  private calls(): Map<string, QualifiedCall[]> {
+    if (this.callIndex) return this.callIndex;
+    const index = new Map<string, QualifiedCall[]>();
+    for (const m of query(CALLS).matches(this.root)) {
+      let call: Node | undefined, name: Node | undefined, qualifier: Node | undefined;
+      for (const c of m.captures) {
+        if (c.name === 'call') call = c.node;
+        else if (c.name === 'name') name = c.node;
+        else qualifier = c.node;
+      }
+      if (!call || !name) continue;
+      const key = name.text;
+      let list = index.get(key);
+      if (!list) index.set(key, (list = []));
+      list.push({ call, name: key, qualifier });
+    }
+    return (this.callIndex = index);
+  }
+
+  /**
+   * Applies content changes the way an editor sends them (each relative to the text after the
+   * previous one): every change becomes a tree.edit, then one incremental reparse.
+   */
+  applyChanges(parser: Parser, changes: readonly TextChange[]): void {
+    let text = this.currentText;
+    for (const ch of changes) {
+      const start = Math.max(0, Math.min(ch.start, text.length));
+      const end = Math.max(start, Math.min(ch.end, text.length));
+      const startPosition = treePointAt(text, start);
+      const oldEndPosition = treePointAt(text, end);
+      this.currentTree.edit(new Edit({
+        startIndex: start,
+        oldEndIndex: end,
+        newEndIndex: start + ch.text.length,
+        startPosition,
+        oldEndPosition,
+        newEndPosition: advancePoint(startPosition, ch.text),
+      }));
+      text = text.slice(0, start) + ch.text + text.slice(end);
+    }
+    this.replace(parser, text, true);
+  }
+
+  /** Replaces the whole text (reparsing from scratch unless `incremental`). */
+  replace(parser: Parser, text: string, incremental = false): void {
+    const old = this.currentTree;
+    const tree = parser.parse(text, incremental ? old : null);
+    if (!tree) throw new Error(`parse failed: ${this.path}`);
+    old.delete();
+    this.currentTree = tree;
+    this.currentText = text;
+    this.lineIndex = undefined;
+    this.importTable = undefined;
+    this.callIndex = undefined;
+  }
+
+  dispose(): void { this.currentTree.delete(); }
+}

@@ -1,0 +1,87 @@
+// Offsets are UTF-16 code units everywhere: the same unit as JS strings, LSP and web-tree-sitter.
+
+export interface Position { line: number; character: number }
+export interface Range { start: Position; end: Position }
+
+/** Line starts of a text; LSP line breaks are \n, \r\n and a lone \r. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(private readonly text: string) {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) this.starts.push(i + 1);
+      else if (c === 13) {
+        if (text.charCodeAt(i + 1) === 10) i++;
+        this.starts.push(i + 1);
+      }
+    }
+  }
+  get lineCount(): number { return this.starts.length; }
+
+  positionAt(offset: number): Position {
+    offset = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0, hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid; else hi = mid - 1;
+    }
+    return { line: lo, character: offset - this.starts[lo] };
+  }
+
+  offsetAt(pos: Position): number {
+    if (pos.line >= this.starts.length) return this.text.length;
+    if (pos.line < 0) return 0;
+    const start = this.starts[pos.line];
+    const next = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] : this.text.length;
+    let lineEnd = next;
+    while (lineEnd > start && (this.text.charCodeAt(lineEnd - 1) === 10 || this.text.charCodeAt(lineEnd - 1) === 13)) lineEnd--;
+    return Math.min(start + Math.max(0, pos.character), lineEnd);
+  }
+
+  lineStart(line: number): number { return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))]; }
+}
+
+export interface TextEdit { start: number; end: number; newText: string }
+
+export function editsOverlap(edits: readonly TextEdit[]): boolean {
+  const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1], cur = sorted[i];
+    if (cur.start < prev.end) return true;
+    // Two insertions at one point have no defined order.
+    if (cur.start === prev.start && cur.start === cur.end && prev.start === prev.end) return true;
+  }
+  return false;
+}
+
+/** Applies non-overlapping edits; throws on overlap rather than corrupting the text. */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  if (editsOverlap(edits)) throw new Error('overlapping edits');
+  const sorted = [...edits].sort((a, b) => b.start - a.start);
+  let out = text;
+  for (const e of sorted) {
+    if (e.start < 0 || e.end > out.length || e.start > e.end) throw new Error(`edit out of range: ${e.start}-${e.end}`);
+    out = out.slice(0, e.start) + e.newText + out.slice(e.end);
+  }
+  return out;
+}
+
+/** tree-sitter rows count '\n' only; columns are UTF-16 units since the last '\n'. */
+export function treePointAt(text: string, offset: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
+}
+
+/** The point reached after inserting `inserted` at `from`. */
+export function advancePoint(from: { row: number; column: number }, inserted: string): { row: number; column: number } {
+  const last = inserted.lastIndexOf('\n');
+  if (last === -1) return { row: from.row, column: from.column + inserted.length };
+  let rows = 0;
+  for (let i = inserted.indexOf('\n'); i !== -1; i = inserted.indexOf('\n', i + 1)) rows++;
+  return { row: from.row + rows, column: inserted.length - last - 1 };
+}

@@ -1,0 +1,70 @@
+// Reads and analyses the Go files of some directories. Shared by the CLI (main thread or workers),
+// tests and benchmarks.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Parser } from 'web-tree-sitter';
+import { analyze } from '../engine/analyze';
+import { groupIntoPackages } from '../engine/package';
+import type { Finding, Rule } from '../engine/rule';
+import { SourceFile } from '../engine/source-file';
+import { goVersionFor } from './files';
+
+/** `skipped` files are reported but are not failures; `error` means the run was incomplete. */
+export interface FileError { path: string; message: string; kind: 'error' | 'skipped' }
+export interface CheckResult { findings: Finding[]; errors: FileError[]; files: number; bytes: number }
+
+/** Files larger than this are skipped: they are generated tables, not code a person races on. */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+export function readGoFile(file: string): { text?: string; error?: string; kind?: FileError['kind'] } {
+  let buf: Buffer;
+  try {
+    const st = fs.statSync(file);
+    if (st.size > MAX_FILE_BYTES) return { kind: 'skipped', error: `skipped: ${(st.size / 1048576).toFixed(1)} MB is over the ${MAX_FILE_BYTES / 1048576} MB limit` };
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { kind: 'error', error: code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such file' : (e as Error).message };
+  }
+  if (buf.includes(0)) return { kind: 'skipped', error: 'skipped: binary file (contains NUL bytes)' };
+  return { text: buf.toString('utf8') };
+}
+
+/** Analyses the given .go files, grouped into packages by directory and package clause. */
+export function checkFiles(parser: Parser, files: readonly string[], rules: readonly Rule[], overlay?: ReadonlyMap<string, string>): CheckResult {
+  const result: CheckResult = { findings: [], errors: [], files: 0, bytes: 0 };
+  const parsed: SourceFile[] = [];
+  for (const file of files) {
+    const { text, error, kind } = overlay?.has(file) ? { text: overlay.get(file) } : readGoFile(file);
+    if (text === undefined) {
+      result.errors.push({ path: file, message: error ?? 'unreadable', kind: kind ?? 'error' });
+      continue;
+    }
+    parsed.push(SourceFile.parse(parser, file, text));
+    result.files++;
+    result.bytes += text.length;
+  }
+  try {
+    for (const pkg of groupIntoPackages(parsed, goVersionFor)) {
+      const { findings, failures } = analyze(pkg, rules);
+      result.findings.push(...findings);
+      for (const f of failures) {
+        result.errors.push({ path: pkg.dir, kind: 'error', message: `internal error in rule ${f.ruleId}: ${(f.error as Error)?.stack ?? f.error}` });
+      }
+    }
+  } finally {
+    for (const f of parsed) f.dispose();
+  }
+  return result;
+}
+
+/** Groups files by directory, largest first, so workers can balance the load. */
+export function batchesByDirectory(files: readonly string[]): string[][] {
+  const byDir = new Map<string, string[]>();
+  for (const f of files) {
+    const d = path.dirname(f);
+    const list = byDir.get(d);
+    if (list) list.push(f); else byDir.set(d, [f]);
+  }
+  return [...byDir.values()].sort((a, b) => b.length - a.length);
+}
