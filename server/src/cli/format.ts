@@ -1,9 +1,8 @@
 // Output formats of `racelens check`: text, json and SARIF 2.1.0.
 import * as path from 'path';
 import type { Finding, Rule } from '../engine/rule';
+import { docsUrl } from '../rules';
 
-export const DOCS_BASE = 'https://github.com/racelens/racelens/blob/main/docs/rules/';
-export const docsUrl = (ruleId: string) => `${DOCS_BASE}${ruleId}.md`;
 
 const rel = (cwd: string, p: string) => {
   const r = path.relative(cwd, p);

@@ -100,11 +100,16 @@ export class SourceFile {
     return (this.callIndex = index);
   }
 
+  private pendingReparse = false;
+
+  /** True after edit() until reparse(): the tree is adjusted but not yet reparsed. */
+  get stale(): boolean { return this.pendingReparse; }
+
   /**
-   * Applies content changes the way an editor sends them (each relative to the text after the
-   * previous one): every change becomes a tree.edit, then one incremental reparse.
+   * Records content changes the way an editor sends them (each relative to the text after the
+   * previous one) as tree.edit calls. Cheap; call reparse() before analysing.
    */
-  applyChanges(parser: Parser, changes: readonly TextChange[]): void {
+  edit(changes: readonly TextChange[]): void {
     let text = this.currentText;
     for (const ch of changes) {
       const start = Math.max(0, Math.min(ch.start, text.length));
@@ -121,7 +126,20 @@ export class SourceFile {
       }));
       text = text.slice(0, start) + ch.text + text.slice(end);
     }
-    this.replace(parser, text, true);
+    this.currentText = text;
+    this.invalidate();
+    this.pendingReparse = true;
+  }
+
+  /** Incremental reparse after edit(); a no-op when nothing changed. */
+  reparse(parser: Parser): void {
+    if (this.pendingReparse) this.replace(parser, this.currentText, true);
+  }
+
+  /** edit() then reparse(). */
+  applyChanges(parser: Parser, changes: readonly TextChange[]): void {
+    this.edit(changes);
+    this.reparse(parser);
   }
 
   /** Replaces the whole text (reparsing from scratch unless `incremental`). */
@@ -132,6 +150,11 @@ export class SourceFile {
     old.delete();
     this.currentTree = tree;
     this.currentText = text;
+    this.pendingReparse = false;
+    this.invalidate();
+  }
+
+  private invalidate(): void {
     this.lineIndex = undefined;
     this.importTable = undefined;
     this.callIndex = undefined;

@@ -10,3 +10,10 @@ export const allRules: readonly Rule[] = [manualGc, gcDisabled, gomaxprocsHardco
 export function ruleById(id: string): Rule | undefined {
   return allRules.find((r) => r.id === id);
 }
+
+export const DOCS_BASE = 'https://github.com/racelens/racelens/blob/main/docs/rules/';
+
+/** The rule's documentation page (docs/rules/<id>.md). */
+export function docsUrl(ruleId: string): string {
+  return `${DOCS_BASE}${ruleId}.md`;
+}

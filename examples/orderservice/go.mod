@@ -1,0 +1,3 @@
+module example.com/orderservice
+
+go 1.19

@@ -1,0 +1,162 @@
+// Engine unit tests: grammar loading, incremental reparse, import resolution and shadowing,
+// package grouping, and rule-failure isolation.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { analyze } from '../server/src/engine/analyze';
+import { defaultPackageName } from '../server/src/engine/imports';
+import { groupIntoPackages } from '../server/src/engine/package';
+import type { Rule } from '../server/src/engine/rule';
+import { SourceFile } from '../server/src/engine/source-file';
+import { grammarDir } from '../server/src/node/grammar';
+import { manualGc } from '../server/src/rules/manual-gc';
+import { testParser } from './support/engine';
+
+describe('grammar', () => {
+  it('build copied both .wasm files into grammars/, and the Go grammar parses', async () => {
+    const dir = grammarDir();
+    assert.ok(fs.statSync(path.join(dir, 'tree-sitter-go.wasm')).size > 100_000);
+    assert.ok(fs.statSync(path.join(dir, 'web-tree-sitter.wasm')).size > 100_000);
+    const p = await testParser();
+    const f = SourceFile.parse(p, 'a.go', 'package a\n\nfunc f() { go g() }\n');
+    assert.equal(f.root.type, 'source_file');
+    assert.equal(f.root.hasError, false);
+    assert.equal(f.root.descendantsOfType('go_statement').length, 1);
+    f.dispose();
+  });
+});
+
+/** Seeded PRNG (mulberry32) so failures reproduce. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('incremental reparse', () => {
+  const BASE = 'package main\r\n\r\nimport "runtime"\n\n// 注释 😀 emoji\nfunc main() {\n\tx := "日本語🎌"\n\truntime.GC()\n\t_ = x\n}\n';
+  const INSERTS = ['a', '日', '😀', '\n', '\r\n', '{', '}', 'runtime.GC()\n', '"', '// 中文\n', ' ', 'go func() {}()\n'];
+
+  it('keeps the edited tree identical to a fresh parse over random edits with CJK, emoji and CRLF', async () => {
+    const p = await testParser();
+    for (let seed = 1; seed <= 30; seed++) {
+      const rand = rng(seed);
+      const file = SourceFile.parse(p, 'a.go', BASE);
+      for (let step = 0; step < 25; step++) {
+        const text = file.text;
+        let start = Math.floor(rand() * (text.length + 1));
+        let end = Math.min(text.length, start + Math.floor(rand() * 6));
+        // Never split a surrogate pair: editors do not either.
+        if (start > 0 && start < text.length && /[\uDC00-\uDFFF]/.test(text[start])) start--;
+        if (end > 0 && end < text.length && /[\uDC00-\uDFFF]/.test(text[end])) end++;
+        end = Math.max(start, end);
+        const insert = rand() < 0.3 ? '' : INSERTS[Math.floor(rand() * INSERTS.length)];
+        file.applyChanges(p, [{ start, end, text: insert }]);
+        const fresh = SourceFile.parse(p, 'b.go', file.text);
+        assert.equal(file.root.toString(), fresh.root.toString(), `seed ${seed} step ${step}`);
+        assert.equal(file.root.endIndex, fresh.root.endIndex);
+        fresh.dispose();
+      }
+      file.dispose();
+    }
+  });
+
+  it('batches several changes into one reparse', async () => {
+    const p = await testParser();
+    const file = SourceFile.parse(p, 'a.go', 'package a\n\nfunc f() {}\n');
+    file.edit([{ start: 10, end: 10, text: 'import "runtime"\n\n' }]);
+    assert.equal(file.stale, true);
+    file.edit([{ start: file.text.indexOf('{}') + 1, end: file.text.indexOf('{}') + 1, text: ' runtime.GC() ' }]);
+    file.reparse(p);
+    assert.equal(file.stale, false);
+    assert.equal(file.callsTo('runtime', ['GC']).length, 1);
+    file.dispose();
+  });
+});
+
+describe('import resolution and shadowing', () => {
+  it('derives default package names', () => {
+    assert.equal(defaultPackageName('runtime/debug'), 'debug');
+    assert.equal(defaultPackageName('math/rand/v2'), 'rand');
+    assert.equal(defaultPackageName('gopkg.in/yaml.v3'), 'yaml');
+  });
+
+  it('resolves aliases and dot imports, and respects locals that shadow the package', async () => {
+    const p = await testParser();
+    const src = `package a
+
+import (
+	rt "runtime"
+	. "runtime/debug"
+	"runtime/pprof"
+)
+
+func a() { rt.GC() }
+func b() { FreeOSMemory() }
+func c(rt int) { rt.GC() }
+func d() { if rt := 1; rt > 0 { rt.GC() } }
+func e() { for rt := range xs { rt.GC() } }
+func f() { FreeOSMemory := func() {}; FreeOSMemory() }
+func g() { var runtime struct{}; runtime.GC() }
+func h() { rt.GC(); rt := 1; _ = rt }
+func i() { func() { rt.GC() }() }
+func j() { pprof.StopCPUProfile() }
+`;
+    const file = SourceFile.parse(p, 'a.go', src);
+    const lineOf = (n: { startIndex: number }) => file.positionAt(n.startIndex).line + 1;
+    assert.deepEqual(file.callsTo('runtime', ['GC']).map((c) => lineOf(c.call)), [9, 16, 17]);
+    assert.deepEqual(file.callsTo('runtime/debug', ['FreeOSMemory']).map((c) => lineOf(c.call)), [10]);
+    assert.deepEqual(file.callsTo('runtime/trace', ['Start']), []);
+    file.dispose();
+  });
+
+  it('groups files by directory and package clause, keeping external test packages apart', async () => {
+    const p = await testParser();
+    const files = [
+      SourceFile.parse(p, '/x/a.go', 'package x\n'),
+      SourceFile.parse(p, '/x/b.go', 'package x\nconst N = 1\n'),
+      SourceFile.parse(p, '/x/x_test.go', 'package x_test\n'),
+      SourceFile.parse(p, '/y/a.go', 'package x\n'),
+      SourceFile.parse(p, '/x/junk.go', '\u0000\u0001 not go'),
+    ];
+    const pkgs = groupIntoPackages(files);
+    assert.deepEqual(pkgs.map((k) => `${k.dir}:${k.name}:${k.files.length}`), ['/x:x:2', '/x:x_test:1', '/y:x:1']);
+    assert.ok(pkgs[0].decls.has('N'));
+    files.forEach((f) => f.dispose());
+  });
+});
+
+describe('analyze', () => {
+  it('a rule that throws costs only its own findings', async () => {
+    const p = await testParser();
+    const file = SourceFile.parse(p, '/x/a.go', 'package x\nimport "runtime"\nfunc f() { runtime.GC() }\n');
+    const broken: Rule = { id: 'broken', title: 'b', doc: 'b', severity: 'error', run() { throw new Error('boom'); } };
+    const [pkg] = groupIntoPackages([file]);
+    const result = analyze(pkg, [broken, manualGc]);
+    assert.deepEqual(result.findings.map((f) => f.ruleId), ['manual-gc']);
+    assert.equal(result.failures.length, 1);
+    assert.equal(result.failures[0].ruleId, 'broken');
+    file.dispose();
+  });
+
+  it('survives broken, half-typed and binary input', async () => {
+    const p = await testParser();
+    const inputs = [
+      'package x\nimport "runtime"\nfunc f() { runtime.GC(',
+      'package x\nimport "runtime"\nfunc f() { runtime.',
+      '\u0000\u00ff\ufffd'.repeat(1000),
+      'package x\nfunc f() {' + '{'.repeat(5000),
+      '',
+    ];
+    for (const src of inputs) {
+      const file = SourceFile.parse(p, '/x/a.go', src);
+      const pkgs = groupIntoPackages([file]);
+      for (const pkg of pkgs) assert.deepEqual(analyze(pkg, [manualGc]).failures, []);
+      file.dispose();
+    }
+  });
+});

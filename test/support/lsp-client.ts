@@ -1,0 +1,80 @@
+// Drives the bundled server (dist/server.js) over JSON-RPC on stdio, as an editor would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import type { CodeAction, Diagnostic, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+
+export const SERVER = path.join(__dirname, '..', '..', '..', 'dist', 'server.js');
+
+export class LspClient {
+  readonly conn: MessageConnection;
+  private readonly proc: ChildProcess;
+  private readonly latest = new Map<string, PublishDiagnosticsParams>();
+  private waiters: (() => void)[] = [];
+  stderr = '';
+
+  constructor(initOptions: Record<string, unknown> = { debounceMs: 0 }) {
+    this.proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stderr!.on('data', (d) => { this.stderr += d; });
+    this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
+    this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      this.latest.set(p.uri, p);
+      const w = this.waiters;
+      this.waiters = [];
+      w.forEach((f) => f());
+    });
+    this.conn.onNotification('window/logMessage', () => undefined);
+    this.conn.onRequest('workspace/configuration', () => []);
+    this.conn.onRequest('client/registerCapability', () => null);
+    this.conn.listen();
+    this.initOptions = initOptions;
+  }
+  private initOptions: Record<string, unknown>;
+
+  async initialize(): Promise<InitializeResult> {
+    const r = await this.conn.sendRequest<InitializeResult>('initialize', {
+      processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: this.initOptions,
+    });
+    await this.conn.sendNotification('initialized', {});
+    return r;
+  }
+
+  open(uri: string, text: string, version = 1): Promise<void> {
+    return this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'go', version, text } });
+  }
+
+  change(uri: string, version: number, contentChanges: unknown[]): Promise<void> {
+    return this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges });
+  }
+
+  close(uri: string): Promise<void> {
+    return this.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  codeActions(uri: string, diagnostic: Diagnostic): Promise<CodeAction[]> {
+    return this.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } });
+  }
+
+  /** Resolves with the first publication for `uri` that satisfies `ok` (including one already received). */
+  diagnostics(uri: string, ok: (p: PublishDiagnosticsParams) => boolean = () => true, timeoutMs = 5000): Promise<PublishDiagnosticsParams> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri}; last: ${JSON.stringify(this.latest.get(uri))}\n${this.stderr}`)), timeoutMs);
+      const check = () => {
+        const p = this.latest.get(uri);
+        if (p && ok(p)) { clearTimeout(timer); resolve(p); } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  get exitCode(): number | null { return this.proc.exitCode; }
+
+  async shutdown(): Promise<void> {
+    try {
+      await this.conn.sendRequest('shutdown');
+      await this.conn.sendNotification('exit');
+    } catch { /* already gone */ }
+    this.conn.dispose();
+    this.proc.kill();
+  }
+}
