@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 const require = createRequire(import.meta.url);
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
 
 mkdirSync(join(root, 'grammars'), { recursive: true });
 copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), join(root, 'grammars', 'web-tree-sitter.wasm'));
@@ -15,7 +16,8 @@ copyFileSync(join(dirname(require.resolve('tree-sitter-go/package.json')), 'tree
 // web-tree-sitter's ESM build reads import.meta.url, which a CommonJS bundle lacks: supply it.
 const importMetaShim = "const __importMetaUrl = require('url').pathToFileURL(__filename).href;";
 const common = {
-  bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', absWorkingDir: root,
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', absWorkingDir: root,
+  sourcemap: !production, minify: production,
   define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: importMetaShim },
 };
 const builds = [

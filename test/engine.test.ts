@@ -160,3 +160,34 @@ describe('analyze', () => {
     }
   });
 });
+
+describe('suppression comments', () => {
+  it('honours racelens:ignore, racelens:file-ignore and golangci nolint forms', async () => {
+    const p = await testParser();
+    const src = `package x
+
+import "runtime"
+
+func a() {
+	runtime.GC() //racelens:ignore manual-gc warm-up before serving
+	//racelens:ignore gc-disabled,manual-gc batch job between phases
+	runtime.GC()
+	runtime.GC() //nolint:errcheck,racelens // test harness
+	runtime.GC() //nolint
+	runtime.GC() //nolint:errcheck
+	runtime.GC() //racelens:ignore gc-disabled wrong rule
+	//racelens:ignore manual-gc only the next line
+
+	runtime.GC()
+}
+`;
+    const file = SourceFile.parse(p, '/x/a.go', src);
+    const [pkg] = groupIntoPackages([file]);
+    const lines = analyze(pkg, [manualGc]).findings.map((f) => f.range.start.line + 1);
+    assert.deepEqual(lines, [11, 12, 15]);
+    file.dispose();
+    const whole = SourceFile.parse(p, '/x/b.go', '//racelens:file-ignore manual-gc legacy batch tool\npackage x\n\nimport "runtime"\n\nfunc b() { runtime.GC() }\n');
+    assert.deepEqual(analyze(groupIntoPackages([whole])[0], [manualGc]).findings, []);
+    whole.dispose();
+  });
+});

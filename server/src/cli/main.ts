@@ -16,7 +16,7 @@ import { unifiedDiff } from './diff';
 import { formatJson, formatSarif, formatText } from './format';
 
 const USAGE = `usage: racelens check [--format text|json|sarif] [--fix | --diff] [--jobs N] [--rules id,...] [paths | ./...]
-       racelens rules
+       racelens rules [--markdown]
        racelens --version
 
 Finds concurrency and runtime-misuse hazards in Go code.
@@ -120,13 +120,19 @@ function fixRounds(result: CheckResult, opts: Options): Promise<FixOutcome> {
   });
 }
 
+/** The README's rule table, generated from rule metadata. */
+export function rulesMarkdown(): string {
+  const rows = allRules.map((r) => `| [\`${r.id}\`](docs/rules/${r.id}.md) | ${r.severity} | ${r.title} | ${r.doc.replace(/\|/g, '\\|')} |`);
+  return ['| Rule | Severity | Title | What it catches |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n';
+}
+
 export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === '--version' || command === '-v') { out.write(`racelens ${version}\n`); return 0; }
     if (!command || command === '--help' || command === '-h' || command === 'help') { (command ? out : err).write(USAGE); return command ? 0 : 2; }
     if (command === 'rules') {
-      for (const r of allRules) out.write(`${r.id.padEnd(24)} ${r.severity.padEnd(8)} ${r.title}\n`);
+      out.write(rest.includes('--markdown') ? rulesMarkdown() : allRules.map((r) => `${r.id.padEnd(24)} ${r.severity.padEnd(8)} ${r.title}\n`).join(''));
       return 0;
     }
     if (command !== 'check') throw new UsageError(`unknown command "${command}"`);

@@ -1,5 +1,6 @@
 // Runs rules over a package. A rule that throws costs only its own findings.
 import type { Package } from './package';
+import { readSuppressions, suppresses } from './suppress';
 import type { Finding, Pass, RelatedInfo, Report, Rule } from './rule';
 
 export interface RuleFailure { ruleId: string; error: unknown }
@@ -42,6 +43,8 @@ export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
       failures.push({ ruleId: rule.id, error });
     }
   }
-  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start || a.ruleId.localeCompare(b.ruleId)));
-  return { findings, failures };
+  const suppressions = new Map(pkg.files.map((f) => [f.path, readSuppressions(f)]));
+  const kept = findings.filter((f) => !(suppressions.get(f.path) ?? []).some((s) => suppresses(s, f)));
+  kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start || a.ruleId.localeCompare(b.ruleId)));
+  return { findings: kept, failures };
 }

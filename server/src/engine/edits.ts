@@ -1,6 +1,7 @@
 // Edit builders shared by fixes: delete a statement cleanly, drop an import that became unused.
 import type { Node } from 'web-tree-sitter';
 import { query } from './parser';
+import { isLocallyDeclared } from './scope';
 import type { Fix } from './rule';
 import type { SourceFile } from './source-file';
 import type { TextEdit } from './text';
@@ -55,7 +56,10 @@ export function removeImportIfUnused(file: SourceFile, path: string, edits: read
   const spec = file.importOf(path);
   if (!spec || spec.dot) return { ok: false };
   for (const c of query(PACKAGE_REFS).captures(file.root)) {
-    if (c.node.text === spec.local && !inside(edits, c.node.startIndex)) return { ok: true };
+    if (c.node.text !== spec.local || inside(edits, c.node.startIndex)) continue;
+    // A selector on a local that shadows the package is not a use of the import.
+    if (c.node.type === 'identifier' && isLocallyDeclared(c.node, spec.local)) continue;
+    return { ok: true };
   }
   const list = spec.node.parent;
   const decl = list?.type === 'import_spec_list' ? list.parent : list;

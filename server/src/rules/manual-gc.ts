@@ -7,13 +7,16 @@ const TARGETS = [
   { path: 'runtime/debug', name: 'FreeOSMemory' },
 ];
 
-/** Directly in main() or init(): a one-off at start-up or exit, not a request path. */
-function isStartup(call: Node): boolean {
+/**
+ * Start-up or shutdown work: directly in init(), or in main() of package main, and not inside a
+ * loop or closure (a GC in a loop in main is periodic, which is the hazard again).
+ */
+function isStartup(call: Node, packageName: string): boolean {
   for (let n = call.parent; n; n = n.parent) {
-    if (n.type === 'func_literal') return false;
+    if (n.type === 'func_literal' || n.type === 'for_statement') return false;
     if (n.type === 'function_declaration') {
       const name = n.childForFieldName('name')?.text;
-      return name === 'init' || name === 'main';
+      return name === 'init' || (name === 'main' && packageName === 'main');
     }
   }
   return false;
@@ -29,7 +32,7 @@ export const manualGc: Rule = {
       if (file.isTest) continue; // tests force GC to observe finalizers and memory: a test idiom
       for (const t of TARGETS) {
         for (const { call, qualifier } of file.callsTo(t.path, [t.name])) {
-          if (isStartup(call)) continue;
+          if (isStartup(call, pass.pkg.name)) continue;
           const label = `${qualifier ? qualifier.text + '.' : ''}${t.name}()`;
           pass.report({
             file,

@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Package } from '../engine/package';
 import type { Rule } from '../engine/rule';
+import type { SourceFile } from '../engine/source-file';
 import { findLocalDeclaration } from '../engine/scope';
 
 const ALIASES: Record<string, string> = { byte: 'uint8', rune: 'int32' };
@@ -26,17 +27,28 @@ function isScalarView(t: string): boolean {
   return (BASIC.has(t) && t !== 'uint8') || /^\[\w+\]uint8$/.test(t);
 }
 
+const HEADERS = new Set(['if_statement', 'for_statement', 'expression_switch_statement', 'type_switch_statement']);
+
+/** The specs (var_spec, short_var_declaration, parameter_declaration) that may declare `name`. */
+function declaringSpecs(ident: Node, pkg: Package): Node[] {
+  const local = findLocalDeclaration(ident, ident.text);
+  if (!local) return (pkg.decls.get(ident.text) ?? []).filter((d) => d.type === 'var_spec');
+  if (local.type === 'var_declaration') return local.descendantsOfType('var_spec').filter((n): n is Node => !!n);
+  if (local.type === 'short_var_declaration') return [local];
+  if (HEADERS.has(local.type)) {
+    const init = local.childForFieldName('initializer') ?? local.namedChildren.find((c) => c?.type === 'for_clause')?.childForFieldName('initializer');
+    return init?.type === 'short_var_declaration' ? [init] : [];
+  }
+  // A function: its own parameter lists only, not those of nested literals.
+  return ['receiver', 'parameters', 'result']
+    .flatMap((f) => local.childForFieldName(f)?.namedChildren ?? [])
+    .filter((n): n is Node => n?.type === 'parameter_declaration');
+}
+
 /** The declared type of a variable when its declaration states it plainly. */
 function typeOfVariable(ident: Node, pkg: Package): string | undefined {
   const name = ident.text;
-  const local = findLocalDeclaration(ident, name);
-  const specs = local
-    ? local.type === 'var_declaration' ? local.descendantsOfType('var_spec')
-      : local.type === 'short_var_declaration' ? [local]
-      : local.descendantsOfType('parameter_declaration')
-    : (pkg.decls.get(name) ?? []).filter((d) => d.type === 'var_spec');
-  for (const spec of specs) {
-    if (!spec) continue;
+  for (const spec of declaringSpecs(ident, pkg)) {
     const names = spec.type === 'short_var_declaration'
       ? spec.childForFieldName('left')?.namedChildren ?? []
       : spec.childrenForFieldName('name');
@@ -50,13 +62,16 @@ function typeOfVariable(ident: Node, pkg: Package): string | undefined {
     if (value.type === 'int_literal') return 'int';
     const fn = value.type === 'call_expression' ? value.childForFieldName('function') : null;
     if (fn?.type === 'identifier' && BASIC.has(normalize(fn.text))) return normalize(fn.text);
-    if (value.type === 'type_conversion_expression') return normalize(value.childForFieldName('type')?.text ?? '');
+    // The single result of a function of this package.
+    const callee = fn?.type === 'identifier' ? pkg.decls.get(fn.text)?.find((d) => d.type === 'function_declaration') : undefined;
+    const result = callee?.childForFieldName('result');
+    if (result && result.type !== 'parameter_list') return normalize(result.text);
     return undefined;
   }
   return undefined;
 }
 
-/** For `unsafe.Pointer(...)` used as `(*T)(unsafe.Pointer(...))`, the T. */
+/** For `unsafe.Pointer(...)` used as `(*T)(unsafe.Pointer(...))`, the T as written. */
 function conversionTarget(ptrCall: Node): string | undefined {
   let outer = ptrCall.parent;
   if (outer?.type === 'argument_list') outer = outer.parent;
@@ -65,7 +80,7 @@ function conversionTarget(ptrCall: Node): string | undefined {
     const star = fn?.type === 'parenthesized_expression' ? fn.namedChild(0) : null;
     if (star?.type === 'unary_expression' && star.child(0)?.text === '*') {
       const t = star.childForFieldName('operand');
-      return t ? normalize(t.text) : undefined;
+      return t?.text;
     }
   }
   if (outer?.type === 'type_conversion_expression') {
@@ -73,23 +88,37 @@ function conversionTarget(ptrCall: Node): string | undefined {
     while (t && (t.type === 'parenthesized_type' || (t.type === 'pointer_type' && t.namedChild(0)?.type === 'parenthesized_type'))) {
       t = t.namedChild(0);
     }
-    if (t?.type === 'pointer_type' && t.namedChild(0)) return normalize(t.namedChild(0)!.text);
+    if (t?.type === 'pointer_type' && t.namedChild(0)) return t.namedChild(0)!.text;
   }
   return undefined;
 }
 
-/** A local variable that stores `uintptr(<pointer>)`: the GC does not see it as a reference. */
-function storedUintptrDecl(ident: Node): Node | undefined {
+/** A local variable that stores `uintptr(&x)` or `uintptr(unsafe.Pointer(...))`: the GC does not see it. */
+function storesPointerAsUintptr(ident: Node, file: SourceFile): boolean {
   const decl = findLocalDeclaration(ident, ident.text);
-  if (!decl || (decl.type !== 'short_var_declaration' && decl.type !== 'var_declaration')) return undefined;
-  const value = decl.type === 'short_var_declaration'
-    ? decl.childForFieldName('right')
-    : decl.descendantsOfType('var_spec').find((s) => s?.childrenForFieldName('name').some((n) => n?.text === ident.text))?.childForFieldName('value');
-  const conv = value?.namedChildren.find((v) => v?.type === 'call_expression' && v.childForFieldName('function')?.text === 'uintptr');
-  if (!conv) return undefined;
-  const inner = conv.childForFieldName('arguments')?.namedChild(0);
-  const fromPointer = inner && (/^unsafe\.Pointer\(|^&/.test(inner.text) || inner.type === 'unary_expression');
-  return fromPointer ? conv : undefined;
+  if (!decl || (decl.type !== 'short_var_declaration' && decl.type !== 'var_declaration')) return false;
+  const spec = decl.type === 'short_var_declaration'
+    ? decl
+    : decl.descendantsOfType('var_spec').find((s) => s?.childrenForFieldName('name').some((n) => n?.text === ident.text));
+  const names = spec?.type === 'short_var_declaration' ? spec.childForFieldName('left')?.namedChildren ?? [] : spec?.childrenForFieldName('name') ?? [];
+  const i = names.findIndex((n) => n?.text === ident.text);
+  const value = spec?.childForFieldName(spec.type === 'short_var_declaration' ? 'right' : 'value')?.namedChild(i);
+  if (value?.type !== 'call_expression' || value.childForFieldName('function')?.text !== 'uintptr') return false;
+  const inner = value.childForFieldName('arguments')?.namedChild(0);
+  if (!inner) return false;
+  if (inner.type === 'unary_expression' && inner.child(0)?.text === '&') return true;
+  const fn = inner.type === 'call_expression' ? inner.childForFieldName('function') : null;
+  const operand = fn?.type === 'selector_expression' ? fn.childForFieldName('operand') : null;
+  return !!operand && fn!.childForFieldName('field')?.text === 'Pointer' && file.refersToImport(operand, 'unsafe');
+}
+
+const INTEGER_SIZE: Record<string, number> = { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8 };
+
+function advice(from: string, to: string): string {
+  const bits = BITS_HELPER[`${from}>${to}`];
+  if (bits) return `use ${bits}`;
+  if (INTEGER_SIZE[from] && INTEGER_SIZE[from] === INTEGER_SIZE[to]) return `use a plain conversion ${to}(x)`;
+  return 'use encoding/binary';
 }
 
 export const unsafePointerCast: Rule = {
@@ -106,20 +135,20 @@ export const unsafePointerCast: Rule = {
           const x = arg.childForFieldName('operand');
           if (x?.type !== 'identifier') continue;
           const from = typeOfVariable(x, pass.pkg);
-          const to = conversionTarget(call);
+          const written = conversionTarget(call);
+          const to = written && normalize(written);
           if (!from || !to || from === to || !BASIC.has(from) || !isScalarView(to)) continue;
-          const helper = BITS_HELPER[`${from}>${to}`] ?? 'encoding/binary';
           pass.report({
             file,
             node: call.parent?.type === 'argument_list' ? call.parent.parent! : call.parent!,
-            message: `reinterprets the memory of ${x.text} (${from}) as ${to} through unsafe.Pointer; use ${helper}`,
+            message: `reinterprets the memory of ${x.text} (${from}) as ${written} through unsafe.Pointer; ${advice(from, to).replace('(x)', `(${x.text})`)}`,
           });
           continue;
         }
         const idents = arg.type === 'identifier' ? [arg]
           : arg.type === 'binary_expression' ? arg.namedChildren.filter((n): n is Node => n?.type === 'identifier') : [];
         for (const id of idents) {
-          if (!storedUintptrDecl(id)) continue;
+          if (!storesPointerAsUintptr(id, file)) continue;
           pass.report({
             file,
             node: call,
