@@ -14,6 +14,11 @@ export class Package {
     readonly goVersion?: string,
   ) {}
 
+  /** The file a node of this package belongs to. */
+  fileOf(node: Node): SourceFile | undefined {
+    return this.files.find((f) => f.tree === node.tree);
+  }
+
   /** Package-level declarations by name (funcs, vars, consts, types), across all files. */
   get decls(): Map<string, Node[]> {
     if (this.declIndex) return this.declIndex;
