@@ -1,6 +1,6 @@
 // Local scope lookup: is a name declared in a block, parameter list or statement header that
 // encloses a node? Walks the ancestors only; package-level declarations are the package's business.
-import type { Node } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 
@@ -10,8 +10,25 @@ function identifiersOf(list: Node | null): string[] {
   return list.namedChildren.filter((n): n is Node => !!n && n.type === 'identifier').map((n) => n.text);
 }
 
+// Per-tree memo of the names each statement or function declares: lookups walk the same
+// ancestors over and over. Keyed by tree, so a reparse starts afresh.
+const memo = new WeakMap<Tree, Map<number, string[]>>();
+
+function memoized(node: Node, tag: number, compute: (n: Node) => string[]): string[] {
+  let byId = memo.get(node.tree);
+  if (!byId) memo.set(node.tree, (byId = new Map()));
+  const key = node.id * 2 + tag;
+  let names = byId.get(key);
+  if (!names) byId.set(key, (names = compute(node)));
+  return names;
+}
+
 /** Names a statement declares into its enclosing block. */
 export function declaredNames(stmt: Node): string[] {
+  return memoized(stmt, 0, computeDeclaredNames);
+}
+
+function computeDeclaredNames(stmt: Node): string[] {
   switch (stmt.type) {
     case 'short_var_declaration':
       return identifiersOf(stmt.childForFieldName('left'));
@@ -35,6 +52,10 @@ export function declaredNames(stmt: Node): string[] {
 }
 
 function parameterNames(fn: Node): string[] {
+  return memoized(fn, 1, computeParameterNames);
+}
+
+function computeParameterNames(fn: Node): string[] {
   const names: string[] = [];
   for (const field of ['receiver', 'parameters', 'result', 'type_parameters']) {
     const list = fn.childForFieldName(field);

@@ -34,6 +34,8 @@ export interface PackageTypes {
 }
 
 const typeCache = new WeakMap<Package, PackageTypes>();
+/** Defined types being expanded, so `type T []T` terminates. */
+const resolving = new Set<number>();
 
 export function packageTypes(pkg: Package): PackageTypes {
   let t = typeCache.get(pkg);
@@ -108,13 +110,18 @@ export function parseType(node: Node, file: SourceFile, pkg: Package): GoType {
     case 'type_identifier': {
       if (BASIC.has(text)) return { kind: 'basic', text };
       const spec = packageTypes(pkg).named.get(text);
+      if (spec && resolving.has(spec.id)) return { kind: 'named', text, name: text }; // type T []T
       if (spec) {
         const body = spec.childForFieldName('type');
         if (body?.type === 'struct_type') return { kind: 'struct', text, name: text };
         // A defined type over a map/slice keeps its shape: `type Index map[string]int`.
         if (body && spec.type === 'type_spec' && ['map_type', 'slice_type', 'pointer_type', 'channel_type'].includes(body.type)) {
-          const underlying = parseType(body, pkg.fileOf(spec) ?? file, pkg);
-          return { ...underlying, text, name: text };
+          resolving.add(spec.id);
+          try {
+            return { ...parseType(body, pkg.fileOf(spec) ?? file, pkg), text, name: text };
+          } finally {
+            resolving.delete(spec.id);
+          }
         }
         return { kind: 'named', text, name: text };
       }

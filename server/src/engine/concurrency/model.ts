@@ -1,0 +1,173 @@
+// The shared-state model of a package (syntactic lockset analysis): every access to shared state,
+// with the locks held and the concurrent contexts it runs in. Built once per package and shared
+// by all rules of the family.
+import type { Package } from '../package';
+import { typeOfExpr } from '../types';
+import { collectSharedVars, type RawAccess, type SharedVar } from './accesses';
+import { excludes, LockAnalysis, type LockSet } from './locks';
+import { Units, type ConcurrentRoot, type FuncUnit } from './units';
+
+export type AccessContext =
+  | { kind: 'concurrent'; roots: ReadonlySet<ConcurrentRoot> }
+  /** In the function that started goroutines, after the `go` and before any Wait/receive. */
+  | { kind: 'post'; spawned: ConcurrentRoot[] }
+  /** Before any goroutine starts, in init, or in code no concurrent context reaches. */
+  | { kind: 'seq' };
+
+export interface Access extends RawAccess {
+  v: SharedVar;
+  locks: LockSet;
+  ctx: AccessContext;
+}
+
+export interface Conflict { write: Access; other: Access }
+
+/** A barrier after which the spawner has waited for its goroutines (text between two offsets). */
+const BARRIER = /\.Wait\(\)|(?:^|[=(,:]|\bcase|\breturn)[ \t]*<-|\brange\s+\w+\s*\{/m;
+
+export class SharedStateModel {
+  readonly units: Units;
+  readonly locks: LockAnalysis;
+  readonly vars: SharedVar[] = [];
+  readonly accesses = new Map<string, Access[]>();
+
+  constructor(readonly pkg: Package) {
+    this.units = new Units(pkg);
+    this.units.addApiRoots(this.typesWithMutex());
+    this.locks = new LockAnalysis(pkg, this.units);
+    // Exported methods alone never race with each other (see mayRunConcurrently): nothing to do.
+    if (!this.units.roots.some((r) => r.kind !== 'api')) return;
+    for (const v of collectSharedVars(pkg, this.units)) {
+      const contexts = v.accesses.map((a) => this.context(a));
+      // Nothing to race on: never written, or never touched outside sequential code.
+      if (!v.accesses.some((a) => a.write) || contexts.every((c) => c.kind === 'seq')) continue;
+      const list = v.accesses.map((a, i) => ({ ...a, v, ctx: contexts[i], locks: a.unit ? this.locks.locksAt(a.expr, a.unit) : new Map() }));
+      this.vars.push(v);
+      this.accesses.set(v.key, list);
+    }
+  }
+
+  /** Struct types with a mutex field: their exported methods may be called concurrently. */
+  private typesWithMutex(): Set<string> {
+    const out = new Set<string>();
+    for (const u of this.units.all) {
+      if (!u.recvType || out.has(u.recvType)) continue;
+      if (/\.(R?Lock)\(\)/.test(u.file.text.slice(u.node.startIndex, u.node.endIndex))) out.add(u.recvType);
+    }
+    return out;
+  }
+
+  private context(a: RawAccess): AccessContext {
+    if (!a.unit) return { kind: 'seq' };
+    if (isInit(a.unit) || this.inOnceDo(a.unit)) return { kind: 'seq' };
+    let roots = a.viaReceiver ? this.units.reachSameReceiver.get(a.unit.id) : this.units.reach.get(a.unit.id);
+    if (roots?.size && a.viaReceiver) {
+      // A receiver is the same instance only for roots that run on that type (its methods, or
+      // goroutines they start) and reach the access through calls on that receiver.
+      const type = outermost(a.unit).recvType;
+      roots = new Set([...roots].filter((r) => outermost(r.unit).recvType === type || (r.spawner && outermost(r.spawner).recvType === type)));
+    }
+    if (roots?.size) return { kind: 'concurrent', roots };
+    const spawned = this.units.roots.filter((r) => r.spawner && r.site && r.kind !== 'api'
+      && r.spawner.id === a.unit!.id && r.site.endIndex <= a.expr.startIndex
+      && !BARRIER.test(a.file.text.slice(r.site.endIndex, a.expr.startIndex)));
+    return spawned.length ? { kind: 'post', spawned } : { kind: 'seq' };
+  }
+
+  /** A literal passed to once.Do runs once, and Do orders it before every later Do returns. */
+  private inOnceDo(u: FuncUnit): boolean {
+    for (let lit: FuncUnit | undefined = u; lit?.parent; lit = lit.parent) {
+      const args = lit.node.parent;
+      const call = args?.type === 'argument_list' ? args.parent : null;
+      const fn = call?.childForFieldName('function');
+      if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Do') continue;
+      const operand = fn.childForFieldName('operand');
+      const t = operand ? typeOfExpr(operand, lit.file, this.pkg) : undefined;
+      if (!t || t.kind === 'once' || (t.kind === 'pointer' && t.elem?.kind === 'once')) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether two accesses may run at the same time. `api` contexts (exported methods of a type
+   * with a mutex) count only when `withApi`: that assumption needs evidence of locking intent.
+   */
+  mayRunConcurrently(a: Access, b: Access, withApi = true): boolean {
+    if (a.ctx.kind === 'seq' || b.ctx.kind === 'seq') return false;
+    if (a.ctx.kind === 'post' && b.ctx.kind === 'post') return false;
+    if (a.ctx.kind === 'concurrent' && b.ctx.kind === 'concurrent') {
+      const sameInstanceOnly = a.viaReceiver || b.viaReceiver;
+      for (const ra of a.ctx.roots) {
+        if (!withApi && ra.kind === 'api') continue;
+        for (const rb of b.ctx.roots) {
+          if (!withApi && rb.kind === 'api') continue;
+          if (ra === rb) { if (ra.self) return true; continue; }
+          // Two exported methods: callers may serialise them; racelens needs a real goroutine or handler.
+          if (ra.kind === 'api' && rb.kind === 'api') continue;
+          // One function started from two places on a receiver: most likely two instances.
+          if (sameInstanceOnly && ra.unit.id === rb.unit.id) continue;
+          return true;
+        }
+      }
+      return false;
+    }
+    const [c, p] = a.ctx.kind === 'concurrent' ? [a, b] : [b, a];
+    const roots = (c.ctx as { roots: ReadonlySet<ConcurrentRoot> }).roots;
+    return (p.ctx as { spawned: ConcurrentRoot[] }).spawned.some((r) => roots.has(r));
+  }
+
+  /** Pairs with at least one write, possibly concurrent, with no mutex held in common. */
+  conflicts(v: SharedVar, withApi = true): Conflict[] {
+    const list = (this.accesses.get(v.key) ?? []).slice(0, 400);
+    const out: Conflict[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (!a.write) continue;
+      for (let j = 0; j < list.length; j++) {
+        const b = list[j];
+        if (j < i && b.write) continue; // the pair was seen from b's side
+        if (!this.mayRunConcurrently(a, b, withApi) || excludes(a.locks, b.locks)) continue;
+        out.push({ write: a, other: b });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Mutexes that guard v: held at some non-sequential access, and owned by the same object (a
+   * field's own struct, or the package for package-level state). Locks held incidentally, say a
+   * connection's mutex while a request field is read, are not evidence.
+   */
+  guards(v: SharedVar): Set<string> {
+    const out = new Set<string>();
+    for (const a of this.accesses.get(v.key) ?? []) {
+      if (a.ctx.kind === 'seq') continue;
+      for (const k of a.locks.keys()) if (ownsLock(v, k)) out.add(k);
+    }
+    return out;
+  }
+}
+
+export function isInit(u: FuncUnit): boolean {
+  return outermost(u).name === 'init' && !outermost(u).recvType;
+}
+
+function outermost(u: FuncUnit): FuncUnit {
+  while (u.parent) u = u.parent;
+  return u;
+}
+
+function ownsLock(v: SharedVar, lock: string): boolean {
+  if (v.kind === 'field') return lock.startsWith(`field:${v.structName}.`);
+  if (v.kind === 'pkgvar') return lock.startsWith('pkgvar:');
+  return lock.startsWith('local:') || lock.startsWith('pkgvar:');
+}
+
+const models = new WeakMap<Package, SharedStateModel>();
+
+/** The package's model, built on first use and shared by every rule in the run. */
+export function sharedState(pkg: Package): SharedStateModel {
+  let m = models.get(pkg);
+  if (!m) models.set(pkg, (m = new SharedStateModel(pkg)));
+  return m;
+}

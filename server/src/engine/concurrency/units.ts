@@ -1,0 +1,308 @@
+// Function units of a package (functions, methods, function literals), the calls between them,
+// and the concurrent contexts they run in: goroutines, HTTP handlers, errgroup.Go, time.AfterFunc.
+import type { Node } from 'web-tree-sitter';
+import type { Package } from '../package';
+import { query } from '../parser';
+import { findLocalDeclaration } from '../scope';
+import type { SourceFile } from '../source-file';
+import { typeOfExpr } from '../types';
+
+export interface FuncUnit {
+  id: string;
+  node: Node;
+  file: SourceFile;
+  /** Function or method name; undefined for literals. */
+  name?: string;
+  /** Receiver type name for methods (without `*` and type parameters). */
+  recvType?: string;
+  recvName?: string;
+  /** The enclosing unit of a function literal. */
+  parent?: FuncUnit;
+  body: Node | null;
+  start: number;
+  end: number;
+  /** Call sites in this unit's body (nested literals included) resolved to package units; see Units.callsOf. */
+  calls?: Call[];
+}
+
+export interface Call {
+  callee: FuncUnit;
+  call: Node;
+  /** `r.m()` on the caller's own receiver: the callee runs on the same instance. */
+  onReceiver: boolean;
+}
+
+export type RootKind = 'goroutine' | 'handler' | 'callback' | 'api';
+
+/** A place where code starts running concurrently with the rest. */
+export interface ConcurrentRoot {
+  unit: FuncUnit;
+  kind: RootKind;
+  /** Runs concurrently with other runs of itself (handler, goroutine started in a loop). */
+  self: boolean;
+  /** The go statement / registration call that starts it, if any. */
+  site?: Node;
+  /** The unit containing the site. */
+  spawner?: FuncUnit;
+}
+
+const UNIT_QUERY = `[(function_declaration) (method_declaration) (func_literal)] @fn`;
+const GO_QUERY = '(go_statement) @go';
+/** Registrations that start concurrent work, found by text and then checked in the tree. */
+const SPAWN_CALLS = /\.(HandleFunc|Handle|Go|AfterFunc)\s*\(/g;
+
+const LOOPS = new Set(['for_statement']);
+
+function receiverInfo(fn: Node): { type?: string; name?: string } {
+  const recv = fn.childForFieldName('receiver')?.namedChildren.find((p) => p?.type === 'parameter_declaration');
+  if (!recv) return {};
+  const t = recv.childForFieldName('type')?.text.replace(/^\*/, '').replace(/\[.*$/, '');
+  return { type: t, name: recv.childForFieldName('name')?.text };
+}
+
+/** True when the parameter list is (http.ResponseWriter, *http.Request), through any import name. */
+export function isHandlerSignature(fn: Node, file: SourceFile): boolean {
+  const http = file.importOf('net/http');
+  if (!http) return false;
+  const q = http.dot ? '' : `${http.local}.`;
+  const params = fn.childForFieldName('parameters')?.namedChildren.filter((p) => p?.type === 'parameter_declaration') ?? [];
+  const types: string[] = [];
+  for (const p of params) {
+    const t = p!.childForFieldName('type')?.text.replace(/\s+/g, '') ?? '';
+    const n = Math.max(1, p!.childrenForFieldName('name').length);
+    for (let i = 0; i < n; i++) types.push(t);
+  }
+  return types.length === 2 && types[0] === `${q}ResponseWriter` && types[1] === `*${q}Request`;
+}
+
+/** `go c.serve()` where c is declared inside the loop: each goroutine has its own receiver. */
+function freshPerIteration(fn: Node, goStmt: Node): boolean {
+  const operand = fn.type === 'selector_expression' ? fn.childForFieldName('operand') : null;
+  if (operand?.type !== 'identifier') return false;
+  const decl = findLocalDeclaration(operand, operand.text);
+  if (!decl) return false;
+  for (let n = goStmt.parent; n; n = n.parent) {
+    if (n.type === 'for_statement') return decl.startIndex > n.startIndex && decl.endIndex <= n.endIndex;
+  }
+  return false;
+}
+
+function inLoop(node: Node, stopAt: Node | null): boolean {
+  for (let n = node.parent; n && (!stopAt || n.id !== stopAt.id); n = n.parent) {
+    if (LOOPS.has(n.type)) return true;
+    if (n.type === 'func_literal' || n.type === 'function_declaration' || n.type === 'method_declaration') return false;
+  }
+  return false;
+}
+
+export class Units {
+  readonly all: FuncUnit[] = [];
+  private readonly byKey = new Map<string, FuncUnit>(); // "f:name" / "m:Type.name"
+  private readonly byNode = new Map<number, FuncUnit>();
+  private readonly methodNames = new Set<string>();
+  /** Units of each file in source order, for position lookups. */
+  private readonly byFile = new Map<SourceFile, FuncUnit[]>();
+  readonly roots: ConcurrentRoot[] = [];
+  /** Unit id → roots it is reachable from. */
+  readonly reach = new Map<string, Set<ConcurrentRoot>>();
+  /** Unit id → roots it is reachable from through calls on the same receiver only. */
+  readonly reachSameReceiver = new Map<string, Set<ConcurrentRoot>>();
+  /** Function literals by the id of their enclosing unit. */
+  private readonly literals = new Map<string, FuncUnit[]>();
+
+  constructor(readonly pkg: Package) {
+    for (const file of pkg.files) this.collect(file);
+    for (const file of pkg.files) this.findRoots(file);
+    this.propagate();
+  }
+
+  private collect(file: SourceFile): void {
+    const stack: FuncUnit[] = [];
+    for (const { node } of query(UNIT_QUERY).captures(file.root)) {
+      while (stack.length && stack[stack.length - 1].node.endIndex <= node.startIndex) stack.pop();
+      const parent = stack[stack.length - 1];
+      const u: FuncUnit = {
+        id: `${file.path}:${node.startIndex}`, node, file, body: node.childForFieldName('body'),
+        start: node.startIndex, end: node.endIndex, parent: node.type === 'func_literal' ? parent : undefined,
+      };
+      if (node.type === 'function_declaration') {
+        u.name = node.childForFieldName('name')?.text;
+        if (u.name && u.name !== 'init' && u.name !== '_') this.byKey.set(`f:${u.name}`, u);
+      } else if (node.type === 'method_declaration') {
+        u.name = node.childForFieldName('name')?.text;
+        const r = receiverInfo(node);
+        u.recvType = r.type;
+        u.recvName = r.name;
+        if (u.name && r.type) {
+          this.byKey.set(`m:${r.type}.${u.name}`, u);
+          this.methodNames.add(u.name);
+        }
+      }
+      this.all.push(u);
+      this.byNode.set(node.id, u);
+      const list = this.byFile.get(file);
+      if (list) list.push(u); else this.byFile.set(file, [u]);
+      if (u.parent) this.literals.set(u.parent.id, [...(this.literals.get(u.parent.id) ?? []), u]);
+      stack.push(u);
+    }
+  }
+
+  unitOfNode(fn: Node): FuncUnit | undefined { return this.byNode.get(fn.id); }
+  method(type: string, name: string): FuncUnit | undefined { return this.byKey.get(`m:${type}.${name}`); }
+  func(name: string): FuncUnit | undefined { return this.byKey.get(`f:${name}`); }
+
+  /** The innermost unit containing a node (binary search over the file's units). */
+  enclosing(node: Node): FuncUnit | undefined {
+    const file = this.pkg.fileOf(node);
+    const list = file && this.byFile.get(file);
+    if (!list) return undefined;
+    const at = node.startIndex;
+    let lo = 0, hi = list.length - 1, best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].start <= at) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    // Units nest (literals in functions); walk outwards to the first that contains the node.
+    for (let i = best; i >= 0; i--) {
+      const u = list[i];
+      if (u.start <= at && node.endIndex <= u.end && !(u.start === at && u.node.id === node.id)) return u;
+      if (!u.parent && u.end <= at) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The struct type name of a method receiver or typed variable used as `x` in `x.m()`. */
+  typeNameOf(operand: Node, file: SourceFile): string | undefined {
+    const u = this.enclosing(operand);
+    let outer = u;
+    while (outer?.parent) outer = outer.parent;
+    if (operand.type === 'identifier' && outer?.recvName === operand.text) {
+      const decl = findLocalDeclaration(operand, operand.text);
+      if (decl && decl.id === outer.node.id) return outer.recvType;
+    }
+    if (operand.type === 'identifier' && operand.text === this.pkg.name) return undefined;
+    const t = typeOfExpr(operand, file, this.pkg);
+    return (t?.kind === 'pointer' ? t.elem?.name : t?.name) ?? undefined;
+  }
+
+  /** Resolves the callee of a call or a function value (`f`, `s.handle`, `func(){...}`). */
+  resolveFunction(expr: Node, file: SourceFile): FuncUnit | undefined {
+    if (expr.type === 'func_literal') return this.byNode.get(expr.id);
+    if (expr.type === 'parenthesized_expression' && expr.namedChild(0)) return this.resolveFunction(expr.namedChild(0)!, file);
+    if (expr.type === 'identifier') {
+      const f = this.func(expr.text);
+      return f && !findLocalDeclaration(expr, expr.text) ? f : undefined;
+    }
+    if (expr.type === 'selector_expression') {
+      const name = expr.childForFieldName('field')?.text;
+      if (!name || !this.methodNames.has(name)) return undefined; // a method of another package
+      const operand = expr.childForFieldName('operand');
+      if (!operand) return undefined;
+      const type = this.typeNameOf(operand, file);
+      return type ? this.method(type, name) : undefined;
+    }
+    return undefined;
+  }
+
+  /** True when `ident` is the receiver of the method enclosing it (not a shadowing local). */
+  isReceiver(ident: Node): boolean {
+    let outer = this.enclosing(ident);
+    while (outer?.parent) outer = outer.parent;
+    if (!outer?.recvName || outer.recvName !== ident.text) return false;
+    return findLocalDeclaration(ident, ident.text)?.id === outer.node.id;
+  }
+
+  /** Calls from a unit to package units, resolved on first use. */
+  callsOf(u: FuncUnit): Call[] {
+    if (!u.calls) this.resolveCalls(u);
+    return u.calls!;
+  }
+
+  private resolveCalls(u: FuncUnit): void {
+    u.calls = [];
+    if (!u.body) return;
+    const q = query('(call_expression function: (_) @fn) @call');
+    for (const m of q.matches(u.body)) {
+      const call = m.captures.find((c) => c.name === 'call')!.node;
+      const fn = m.captures.find((c) => c.name === 'fn')!.node;
+      if (fn.type === 'func_literal') continue; // the literal is its own unit
+      const callee = this.resolveFunction(fn, u.file);
+      if (!callee) continue;
+      const operand = fn.type === 'selector_expression' ? fn.childForFieldName('operand') : null;
+      const onReceiver = operand?.type === 'identifier' && this.isReceiver(operand);
+      u.calls.push({ callee, call, onReceiver });
+    }
+  }
+
+  private addRoot(root: ConcurrentRoot): void {
+    if (!this.roots.some((r) => r.unit.id === root.unit.id && r.site?.id === root.site?.id)) this.roots.push(root);
+  }
+
+  private findRoots(file: SourceFile): void {
+    for (const u of this.all) {
+      if (u.file !== file) continue;
+      if (isHandlerSignature(u.node, file)) this.addRoot({ unit: u, kind: 'handler', self: true });
+    }
+    for (const { node: stmt } of query(GO_QUERY).captures(file.root)) {
+      const call = stmt.namedChild(0);
+      const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
+      const target = fn ? this.resolveFunction(fn, file) : undefined;
+      const spawner = this.enclosing(stmt);
+      const self = inLoop(stmt, spawner?.body ?? null) && !freshPerIteration(fn!, stmt);
+      if (target) this.addRoot({ unit: target, kind: 'goroutine', self, site: stmt, spawner });
+    }
+    for (const m of file.text.matchAll(SPAWN_CALLS)) {
+      const method = m[1];
+      const field = file.root.descendantForIndex(m.index! + 1, m.index! + 1 + method.length);
+      const sel = field?.parent;
+      const call = sel?.parent;
+      if (field?.type !== 'field_identifier' || sel?.type !== 'selector_expression' || call?.type !== 'call_expression') continue;
+      const args = call.childForFieldName('arguments')?.namedChildren.filter((n): n is Node => !!n) ?? [];
+      const operand = sel.childForFieldName('operand');
+      let fnArg: Node | undefined;
+      let kind: RootKind = 'goroutine';
+      if ((method === 'HandleFunc' || method === 'Handle') && args.length === 2) { fnArg = args[1]; kind = 'handler'; }
+      else if (method === 'Go' && args.length === 1) fnArg = args[0];
+      else if (method === 'AfterFunc' && args.length === 2 && operand?.type === 'identifier' && file.refersToImport(operand, 'time')) fnArg = args[1];
+      if (!fnArg) continue;
+      const target = this.resolveFunction(fnArg, file);
+      const spawner = this.enclosing(call);
+      if (target) this.addRoot({ unit: target, kind, self: kind === 'handler' || inLoop(call, spawner?.body ?? null), site: call, spawner });
+    }
+  }
+
+  /** Exported methods of a struct that uses a mutex may be called concurrently (RacerD's rule). */
+  addApiRoots(typesWithMutex: ReadonlySet<string>): void {
+    for (const u of this.all) {
+      // Different exported methods may run at once; one method is not assumed to race with itself.
+      if (u.recvType && typesWithMutex.has(u.recvType) && u.name && /^[A-Z]/.test(u.name)) this.addRoot({ unit: u, kind: 'api', self: false });
+    }
+    this.propagate();
+  }
+
+  private propagate(): void {
+    this.reach.clear();
+    this.reachSameReceiver.clear();
+    const spawned = new Set(this.roots.filter((r) => r.kind !== 'api').map((r) => r.unit.id));
+    for (const root of this.roots) {
+      this.walk(root, spawned, this.reach, false);
+      this.walk(root, spawned, this.reachSameReceiver, true);
+    }
+  }
+
+  private walk(root: ConcurrentRoot, spawned: Set<string>, into: Map<string, Set<ConcurrentRoot>>, sameReceiver: boolean): void {
+    const seen = new Set<string>();
+    const work = [root.unit];
+    while (work.length) {
+      const u = work.pop()!;
+      if (seen.has(u.id)) continue;
+      seen.add(u.id);
+      let set = into.get(u.id);
+      if (!set) into.set(u.id, (set = new Set()));
+      set.add(root);
+      for (const c of this.callsOf(u)) if (!sameReceiver || c.onReceiver) work.push(c.callee);
+      // Literals inside a concurrent unit run in it too (deferred, callbacks), unless spawned.
+      for (const lit of this.literals.get(u.id) ?? []) if (!spawned.has(lit.id)) work.push(lit);
+    }
+  }
+}
