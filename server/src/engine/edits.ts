@@ -82,3 +82,43 @@ export function removeCallFix(file: SourceFile, call: Node, importPath: string, 
   const edits = [del, ...(imp.edit ? [imp.edit] : [])].map((e) => ({ ...e, path: file.path }));
   return [{ title: `Remove ${label}`, edits, isPreferred: true }];
 }
+
+/**
+ * The name to use for package `path` in `file`, and the edit that imports it when missing:
+ * inserted in sorted position in the first import group, so the file stays gofmt-clean.
+ */
+export function ensureImport(file: SourceFile, path: string): { name: string; edit?: TextEdit } {
+  const existing = file.importOf(path);
+  if (existing && !existing.dot) return { name: existing.local };
+  const name = path.split('/').pop()!;
+  const line = `"${path}"`;
+  const decls = file.root.namedChildren.filter((n): n is Node => n?.type === 'import_declaration');
+  const block = decls.map((d) => d.namedChildren.find((c) => c?.type === 'import_spec_list')).find((l): l is Node => !!l);
+  if (block) {
+    const specs = block.namedChildren.filter((n): n is Node => n?.type === 'import_spec');
+    // The first group: specs up to the first blank line.
+    const group: Node[] = [];
+    for (const s of specs) {
+      if (group.length && /\n[ \t]*\r?\n/.test(file.text.slice(group[group.length - 1].endIndex, s.startIndex))) break;
+      group.push(s);
+    }
+    const pathOf = (s: Node) => s.childForFieldName('path')?.text.slice(1, -1) ?? '';
+    const after = group.find((s) => pathOf(s) > path);
+    if (after) {
+      const at = file.lines.lineStart(file.positionAt(after.startIndex).line);
+      const indent = file.text.slice(at, after.startIndex);
+      return { name, edit: { start: at, end: at, newText: `${indent}${line}\n` } };
+    }
+    const last = group[group.length - 1] ?? null;
+    if (last) {
+      const indent = file.text.slice(file.lines.lineStart(file.positionAt(last.startIndex).line), last.startIndex);
+      const eol = file.text.indexOf('\n', last.endIndex);
+      const at = eol === -1 ? file.text.length : eol + 1;
+      return { name, edit: { start: at, end: at, newText: `${indent}${line}\n` } };
+    }
+  }
+  const anchor = decls[decls.length - 1] ?? file.root.namedChildren.find((n) => n?.type === 'package_clause');
+  if (!anchor) return { name };
+  const prefix = anchor.type === 'package_clause' ? '\n\n' : '\n';
+  return { name, edit: { start: anchor.endIndex, end: anchor.endIndex, newText: `${prefix}import ${line}` } };
+}

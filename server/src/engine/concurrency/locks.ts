@@ -185,6 +185,29 @@ export class LockAnalysis {
     return result;
   }
 
+  /** Lock calls (`x.mu.Lock()`, `RLock`, ...) in a unit's own text, with their mutex keys. */
+  lockCalls(unit: FuncUnit): { call: Node; method: string; key: string }[] {
+    const out: { call: Node; method: string; key: string }[] = [];
+    const text = unit.file.text;
+    const re = /\.(R?Lock|R?Unlock)\(\)/g;
+    re.lastIndex = unit.start;
+    for (let m = re.exec(text); m && m.index < unit.end; m = re.exec(text)) {
+      const call = unit.file.root.descendantForIndex(m.index + 1, m.index + 1 + m[1].length)?.parent?.parent;
+      const lc = call && lockCall(call);
+      const key = lc && mutexKey(lc.mutex, unit.file, this.pkg, this.units);
+      if (call && lc && key) out.push({ call, method: lc.method, key });
+    }
+    return out;
+  }
+
+  /** Whether `unit`, or what it calls a few levels deep, takes mutex `key` (a deadlock risk under it). */
+  takes(unit: FuncUnit, key: string, depth = 0, seen = new Set<string>()): boolean {
+    if (depth > 4 || seen.has(unit.id) || !unit.body) return false;
+    seen.add(unit.id);
+    if (this.lockCalls(unit).some((c) => c.key === key && (c.method === 'Lock' || c.method === 'RLock'))) return true;
+    return this.units.callsOf(unit).some((c) => this.takes(c.callee, key, depth + 1, seen));
+  }
+
   /** Positions of `name(` in each file, built in one pass on first use. */
   private callIndex?: Map<string, { file: SourceFile; at: number }[]>;
 

@@ -4,7 +4,7 @@
 import type { Package } from '../package';
 import { typeOfExpr } from '../types';
 import { collectSharedVars, type RawAccess, type SharedVar } from './accesses';
-import { excludes, LockAnalysis, type LockSet } from './locks';
+import { ANY_LOCK, excludes, LockAnalysis, type LockSet } from './locks';
 import { Units, type ConcurrentRoot, type FuncUnit } from './units';
 
 export type AccessContext =
@@ -35,13 +35,18 @@ export class SharedStateModel {
     this.units = new Units(pkg);
     this.units.addApiRoots(this.typesWithMutex());
     this.locks = new LockAnalysis(pkg, this.units);
-    // Exported methods alone never race with each other (see mayRunConcurrently): nothing to do.
-    if (!this.units.roots.some((r) => r.kind !== 'api')) return;
+    // Exported methods alone never race with each other (see mayRunConcurrently); a read lock,
+    // though, says readers run concurrently, so writes under it matter without any goroutine.
+    const racy = this.units.roots.some((r) => r.kind !== 'api');
+    const readLocks = pkg.files.some((f) => f.text.includes('.RLock()'));
+    if (!racy && !readLocks) return;
     for (const v of collectSharedVars(pkg, this.units)) {
+      if (!v.accesses.some((a) => a.write)) continue;
       const contexts = v.accesses.map((a) => this.context(a));
-      // Nothing to race on: never written, or never touched outside sequential code.
-      if (!v.accesses.some((a) => a.write) || contexts.every((c) => c.kind === 'seq')) continue;
+      const concurrent = racy && contexts.some((c) => c.kind !== 'seq');
+      if (!concurrent && !readLocks) continue;
       const list = v.accesses.map((a, i) => ({ ...a, v, ctx: contexts[i], locks: a.unit ? this.locks.locksAt(a.expr, a.unit) : new Map() }));
+      if (!concurrent && !list.some((a) => a.write && isReadLocked(a.locks))) continue;
       this.vars.push(v);
       this.accesses.set(v.key, list);
     }
@@ -146,6 +151,16 @@ export class SharedStateModel {
     }
     return out;
   }
+}
+
+/** Only read locks held: a write here races with the other readers. */
+export function isReadLocked(locks: LockSet): boolean {
+  let read = false;
+  for (const [k, m] of locks) {
+    if (m === 'w' || k === ANY_LOCK) return false;
+    read = true;
+  }
+  return read;
 }
 
 export function isInit(u: FuncUnit): boolean {

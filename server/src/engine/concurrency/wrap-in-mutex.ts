@@ -1,8 +1,248 @@
-// Quick-fix "Wrap in mutex": placeholder until the fix builder lands.
-import type { Fix } from '../rule';
+// Quick-fix "Wrap in mutex": guard every unguarded access of a variable with one mutex, reusing
+// the one that already guards it (or its struct's mutex), else declaring a new one beside it.
+// Offers nothing rather than an edit that could deadlock or fail to compile.
+import type { Node } from 'web-tree-sitter';
+import { ensureImport } from '../edits';
+import type { FileEdit, Fix } from '../rule';
+import type { SourceFile } from '../source-file';
+import { packageTypes } from '../types';
 import type { SharedVar } from './accesses';
-import type { SharedStateModel } from './model';
+import { accessNode } from './describe';
+import { ANY_LOCK } from './locks';
+import { isInit, type Access, type SharedStateModel } from './model';
 
-export function wrapInMutexFixes(_model: SharedStateModel, _v: SharedVar): Fix[] {
-  return [];
+interface Mutex {
+  key: string;
+  rw: boolean;
+  /** What the fix title calls it. */
+  label: string;
+  /** The expression to call Lock on at an access, or null when it cannot be spelled there. */
+  spell(a: Access): string | null;
+  declare: FileEdit[];
+}
+
+interface Region { file: SourceFile; start: number; end: number; lock: string; write: boolean; list: number }
+
+const SIMPLE = new Set(['expression_statement', 'assignment_statement', 'inc_statement', 'dec_statement',
+  'short_var_declaration', 'send_statement', 'var_declaration']);
+
+class NoFix extends Error {}
+
+function lineStartOf(file: SourceFile, offset: number): number {
+  return file.lines.lineStart(file.positionAt(offset).line);
+}
+
+function indentOf(file: SourceFile, node: Node): string {
+  const ind = file.text.slice(lineStartOf(file, node.startIndex), node.startIndex);
+  if (!/^[ \t]*$/.test(ind)) throw new NoFix('statement does not start its line');
+  return ind;
+}
+
+/** The operand of `x.f` for a field access: the instance whose mutex guards it. */
+function baseOf(a: Access): string | null {
+  return a.expr.type === 'selector_expression' ? a.file.textOf(a.expr.childForFieldName('operand')!) : null;
+}
+
+function chooseMutex(model: SharedStateModel, v: SharedVar, accesses: Access[]): Mutex {
+  const guards = model.guards(v);
+  const reads = accesses.filter((a) => !a.write).length;
+  const rw = reads > accesses.length - reads;
+  if (guards.size) {
+    const counts = new Map<string, number>();
+    for (const a of accesses) for (const k of a.locks.keys()) if (guards.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
+    const key = [...counts].sort((x, y) => y[1] - x[1])[0][0];
+    return existingMutex(model, v, key, accesses.some((a) => a.locks.get(key) === 'r'));
+  }
+  if (v.kind === 'field' && v.structName) {
+    const fields = packageTypes(model.pkg).structs.get(v.structName)!;
+    const mutexes = [...fields].filter(([, f]) => f.type.kind === 'mutex' || f.type.kind === 'rwmutex');
+    if (mutexes.length === 1) {
+      const [name, f] = mutexes[0];
+      return existingMutex(model, v, `field:${v.structName}.${name}`, f.type.kind === 'rwmutex');
+    }
+    if (mutexes.length > 1) throw new NoFix('several mutexes: racelens cannot tell which one guards it');
+    return newFieldMutex(model, v, fields, rw);
+  }
+  if (v.kind === 'pkgvar') return newPackageMutex(model, v, rw);
+  return newLocalMutex(model, v, rw);
+}
+
+function existingMutex(model: SharedStateModel, v: SharedVar, key: string, rw: boolean): Mutex {
+  const name = key.replace(/^.*[.:]/, '');
+  const embedded = key.startsWith('field:') && packageTypes(model.pkg).structs.get(key.slice(6, key.lastIndexOf('.')))?.get(name)?.embedded;
+  const spell = (a: Access) => {
+    if (!key.startsWith('field:')) return name;
+    const base = baseOf(a);
+    return base === null ? null : embedded ? base : `${base}.${name}`;
+  };
+  const typeIsRw = (() => {
+    if (key.startsWith('field:')) return packageTypes(model.pkg).structs.get(key.slice(6, key.lastIndexOf('.')))?.get(name)?.type.kind === 'rwmutex';
+    return rw;
+  })();
+  return { key, rw: rw || typeIsRw, label: key.replace(/^(field|pkgvar|local:[^:]*:\d+):/, ''), spell, declare: [] };
+}
+
+function freshName(taken: (n: string) => boolean, ...candidates: string[]): string {
+  for (const c of candidates) if (!taken(c)) return c;
+  for (let i = 2; ; i++) if (!taken(`${candidates[0]}${i}`)) return `${candidates[0]}${i}`;
+}
+
+function newFieldMutex(model: SharedStateModel, v: SharedVar, fields: Map<string, unknown>, rw: boolean): Mutex {
+  const list = v.decl!.parent!;
+  const file = model.pkg.fileOf(list)!;
+  const first = list.namedChildren.find((n) => n?.type === 'field_declaration');
+  if (!first || file.positionAt(first.startIndex).line === file.positionAt(list.startIndex).line) throw new NoFix('one-line struct');
+  const name = freshName((n) => fields.has(n) || !!model.units.method(v.structName!, n), 'mu', `${v.name}Mu`);
+  const sync = ensureImport(file, 'sync');
+  const at = lineStartOf(file, first.startIndex);
+  const decl = `${indentOf(file, first)}${name} sync.${rw ? 'RWMutex' : 'Mutex'} // guards ${v.name}\n\n`.replace('sync.', `${sync.name}.`);
+  return {
+    key: `field:${v.structName}.${name}`, rw, label: name,
+    spell: (a) => { const b = baseOf(a); return b === null ? null : `${b}.${name}`; },
+    declare: [{ path: file.path, start: at, end: at, newText: decl }, ...(sync.edit ? [{ ...sync.edit, path: file.path }] : [])],
+  };
+}
+
+function newPackageMutex(model: SharedStateModel, v: SharedVar, rw: boolean): Mutex {
+  const decl = v.decl!.parent!.type === 'var_declaration' ? v.decl!.parent! : v.decl!.parent!.parent!;
+  const file = model.pkg.fileOf(decl)!;
+  const name = freshName((n) => model.pkg.decls.has(n), `${v.name}Mu`);
+  const sync = ensureImport(file, 'sync');
+  const text = `\nvar ${name} ${sync.name}.${rw ? 'RWMutex' : 'Mutex'} // guards ${v.name}`;
+  return {
+    key: `pkgvar:${name}`, rw, label: name, spell: () => name,
+    declare: [{ path: file.path, start: decl.endIndex, end: decl.endIndex, newText: text }, ...(sync.edit ? [{ ...sync.edit, path: file.path }] : [])],
+  };
+}
+
+function newLocalMutex(model: SharedStateModel, v: SharedVar, rw: boolean): Mutex {
+  const decl = v.decl!;
+  if (decl.type !== 'short_var_declaration' && decl.type !== 'var_declaration') throw new NoFix('declared in a header');
+  const file = model.pkg.fileOf(decl)!;
+  const fnText = file.text;
+  const name = freshName((n) => new RegExp(`\\b${n}\\b`).test(fnText), `${v.name}Mu`);
+  const sync = ensureImport(file, 'sync');
+  const eol = file.text.indexOf('\n', decl.endIndex);
+  const at = eol === -1 ? file.text.length : eol;
+  return {
+    key: `local:${file.path}:${decl.startIndex}:${name}`, rw, label: name, spell: () => name,
+    declare: [{ path: file.path, start: at, end: at, newText: `\n${indentOf(file, decl)}var ${name} ${sync.name}.${rw ? 'RWMutex' : 'Mutex'}` },
+      ...(sync.edit ? [{ ...sync.edit, path: file.path }] : [])],
+  };
+}
+
+/** The statement (child of a statement list or block) that contains `node`. */
+function statementOf(node: Node): Node {
+  let cur = node;
+  while (cur.parent && cur.parent.type !== 'statement_list' && cur.parent.type !== 'block') cur = cur.parent;
+  if (!cur.parent) throw new NoFix('not in a function body');
+  return cur;
+}
+
+function within(node: Node, outer: Node): boolean {
+  return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
+}
+
+function callsThatLock(model: SharedStateModel, file: SourceFile, region: Node, key: string): boolean {
+  const calls = region.descendantsOfType('call_expression');
+  return calls.some((c) => {
+    const fn = c?.childForFieldName('function');
+    const callee = fn ? model.units.resolveFunction(fn, file) : undefined;
+    return !!callee && model.locks.takes(callee, key);
+  });
+}
+
+function exitsRegion(region: Node): boolean {
+  const exits = region.descendantsOfType(['return_statement', 'goto_statement', 'labeled_statement']);
+  return exits.some((e) => {
+    for (let n = e?.parent; n && n.id !== region.id; n = n.parent) if (n.type === 'func_literal') return false;
+    return true;
+  });
+}
+
+function shortCircuited(expr: Node, stmt: Node): boolean {
+  for (let n = expr; n.parent && n.id !== stmt.id; n = n.parent) {
+    const p = n.parent;
+    if (p.type === 'func_literal') return true;
+    if (p.type === 'binary_expression' && /^(&&|\|\|)$/.test(p.childForFieldName('operator')?.text ?? '') && p.childForFieldName('right')?.id === n.id) return true;
+  }
+  return false;
+}
+
+export function wrapInMutexFixes(model: SharedStateModel, v: SharedVar): Fix[] {
+  try {
+    return [buildFix(model, v)];
+  } catch (e) {
+    if (e instanceof NoFix) return [];
+    throw e;
+  }
+}
+
+function buildFix(model: SharedStateModel, v: SharedVar): Fix {
+  const all = model.accesses.get(v.key) ?? [];
+  const live = all.filter((a) => a.unit && !isInit(a.unit));
+  const mutex = chooseMutex(model, v, live);
+  const edits: FileEdit[] = [...mutex.declare];
+  const regions: Region[] = [];
+  const tmpNames = new Set<string>();
+  for (const a of live) {
+    if (a.locks.has(mutex.key) || a.locks.has(ANY_LOCK)) continue;
+    const spelled = mutex.spell(a);
+    if (spelled === null) throw new NoFix('mutex cannot be named here');
+    const target = accessNode(a);
+    const stmt = statementOf(target);
+    const wantRead = mutex.rw && !a.write;
+    if (SIMPLE.has(stmt.type) || (stmt.type === 'for_statement' && stmt.namedChildren.some((c) => c?.type === 'range_clause' && within(target, c)))) {
+      if (stmt.type === 'for_statement' && exitsRegion(stmt.childForFieldName('body') ?? stmt)) throw new NoFix('loop returns while the lock would be held');
+      if (callsThatLock(model, a.file, stmt, mutex.key)) throw new NoFix('would deadlock');
+      regions.push({ file: a.file, start: stmt.startIndex, end: stmt.endIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id });
+      continue;
+    }
+    const hoistable = !a.write && ['return_statement', 'if_statement', 'expression_switch_statement'].includes(stmt.type)
+      && !(stmt.type === 'if_statement' && !within(target, stmt.childForFieldName('condition') ?? stmt))
+      && !(stmt.type === 'expression_switch_statement' && !within(target, stmt.childForFieldName('value') ?? stmt))
+      && !shortCircuited(target, stmt);
+    if (!hoistable) throw new NoFix(`cannot guard an access in a ${stmt.type}`);
+    if (callsThatLock(model, a.file, target, mutex.key)) throw new NoFix('would deadlock');
+    const unitText = a.file.text.slice(a.unit!.start, a.unit!.end);
+    const tmp = freshName((n) => tmpNames.has(`${a.unit!.id}:${n}`) || new RegExp(`\\b${n}\\b`).test(unitText), `${v.name}Val`);
+    tmpNames.add(`${a.unit!.id}:${tmp}`);
+    const ind = indentOf(a.file, stmt);
+    const [lock, unlock] = wantRead ? ['RLock', 'RUnlock'] : ['Lock', 'Unlock'];
+    const at = lineStartOf(a.file, stmt.startIndex);
+    edits.push({ path: a.file.path, start: at, end: at, newText: `${ind}${spelled}.${lock}()\n${ind}${tmp} := ${a.file.textOf(target)}\n${ind}${spelled}.${unlock}()\n` });
+    edits.push({ path: a.file.path, start: target.startIndex, end: target.endIndex, newText: tmp });
+  }
+  edits.push(...regionEdits(regions));
+  if (edits.length === mutex.declare.length) throw new NoFix('nothing to guard');
+  return { title: `Wrap in mutex: guard ${v.name} with ${mutex.label}`, edits, isPreferred: true };
+}
+
+/** Lock before and unlock after each region; adjacent statements of one block share a pair. */
+function regionEdits(regions: Region[]): FileEdit[] {
+  const sorted = regions.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : a.start - b.start));
+  const merged: Region[] = [];
+  for (const r of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && last.file === r.file && r.start < last.end) { last.write ||= r.write; last.end = Math.max(last.end, r.end); continue; }
+    if (last && last.file === r.file && last.list === r.list && last.lock === r.lock && /^\s*$/.test(r.file.text.slice(last.end, r.start))) {
+      last.end = r.end;
+      last.write ||= r.write;
+      continue;
+    }
+    merged.push({ ...r });
+  }
+  const edits: FileEdit[] = [];
+  for (const r of merged) {
+    const first = r.file.root.descendantForIndex(r.start, r.start)!;
+    const stmt = statementOf(first);
+    const ind = indentOf(r.file, stmt);
+    const [lock, unlock] = r.write ? ['Lock', 'Unlock'] : ['RLock', 'RUnlock'];
+    const at = lineStartOf(r.file, r.start);
+    const eol = r.file.text.indexOf('\n', r.end);
+    const end = eol === -1 ? r.file.text.length : eol;
+    edits.push({ path: r.file.path, start: at, end: at, newText: `${ind}${r.lock}.${lock}()\n` });
+    edits.push({ path: r.file.path, start: end, end, newText: `\n${ind}${r.lock}.${unlock}()` });
+  }
+  return edits;
 }
