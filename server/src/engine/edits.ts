@@ -117,6 +117,15 @@ export function ensureImport(file: SourceFile, path: string): { name: string; ed
       return { name, edit: { start: at, end: at, newText: `${indent}${line}\n` } };
     }
   }
+  if (decls.length === 1) {
+    // `import "net/http"` becomes a group, sorted, as goimports would write it.
+    const spec = decls[0].namedChildren.find((n) => n?.type === 'import_spec');
+    if (spec) {
+      const existingPath = spec.childForFieldName('path')?.text.slice(1, -1) ?? '';
+      const lines = [file.textOf(spec), line].sort((a, b) => ((a === line ? path : existingPath) < (b === line ? path : existingPath) ? -1 : 1));
+      return { name, edit: { start: decls[0].startIndex, end: decls[0].endIndex, newText: `import (\n${lines.map((l) => `\t${l}`).join('\n')}\n)` } };
+    }
+  }
   const anchor = decls[decls.length - 1] ?? file.root.namedChildren.find((n) => n?.type === 'package_clause');
   if (!anchor) return { name };
   const prefix = anchor.type === 'package_clause' ? '\n\n' : '\n';

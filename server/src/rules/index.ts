@@ -1,11 +1,24 @@
 // Every rule racelens ships, in documentation order. A rule is one file named after its id.
 import type { Rule } from '../engine/rule';
+import { concurrentMapAccess } from './concurrent-map-access';
 import { gcDisabled } from './gc-disabled';
 import { gomaxprocsHardcoded } from './gomaxprocs-hardcoded';
 import { manualGc } from './manual-gc';
+import { mapInsertDuringRange } from './map-insert-during-range';
+import { nilInnerMap } from './nil-inner-map';
+import { rangeAppendLostUpdate } from './range-append-lost-update';
+import { syncmapCheckThenAct } from './syncmap-check-then-act';
+import { unguardedAccess } from './unguarded-access';
 import { unsafePointerCast } from './unsafe-pointer-cast';
+import { writeUnderRlock } from './write-under-rlock';
 
-export const allRules: readonly Rule[] = [manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast];
+export const allRules: readonly Rule[] = [
+  // Maps and shared state
+  concurrentMapAccess, unguardedAccess, writeUnderRlock,
+  rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
+  // Runtime misuse
+  manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast,
+];
 
 export function ruleById(id: string): Rule | undefined {
   return allRules.find((r) => r.id === id);

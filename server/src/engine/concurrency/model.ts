@@ -22,6 +22,9 @@ export interface Access extends RawAccess {
 
 export interface Conflict { write: Access; other: Access }
 
+/** Text without any of these cannot start concurrent work or take a read lock: skip the model. */
+const CONCURRENCY_HINT = /\bgo\s+[\w(]|ResponseWriter|\.(?:HandleFunc|Handle|Go|AfterFunc)\s*\(|\.RLock\(\)/;
+
 /** A barrier after which the spawner has waited for its goroutines (text between two offsets). */
 const BARRIER = /\.Wait\(\)|(?:^|[=(,:]|\bcase|\breturn)[ \t]*<-|\brange\s+\w+\s*\{/m;
 
@@ -32,8 +35,8 @@ export class SharedStateModel {
   readonly accesses = new Map<string, Access[]>();
 
   constructor(readonly pkg: Package) {
-    this.units = new Units(pkg);
-    this.units.addApiRoots(this.typesWithMutex());
+    this.units = new Units(pkg, !pkg.files.some((f) => CONCURRENCY_HINT.test(f.text)));
+    this.units.addApiRoots(this.units.typesThatLock());
     this.locks = new LockAnalysis(pkg, this.units);
     // Exported methods alone never race with each other (see mayRunConcurrently); a read lock,
     // though, says readers run concurrently, so writes under it matter without any goroutine.
@@ -50,16 +53,6 @@ export class SharedStateModel {
       this.vars.push(v);
       this.accesses.set(v.key, list);
     }
-  }
-
-  /** Struct types with a mutex field: their exported methods may be called concurrently. */
-  private typesWithMutex(): Set<string> {
-    const out = new Set<string>();
-    for (const u of this.units.all) {
-      if (!u.recvType || out.has(u.recvType)) continue;
-      if (/\.(R?Lock)\(\)/.test(u.file.text.slice(u.node.startIndex, u.node.endIndex))) out.add(u.recvType);
-    }
-    return out;
   }
 
   private context(a: RawAccess): AccessContext {

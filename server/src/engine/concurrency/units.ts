@@ -110,7 +110,9 @@ export class Units {
   /** Function literals by the id of their enclosing unit. */
   private readonly literals = new Map<string, FuncUnit[]>();
 
-  constructor(readonly pkg: Package) {
+  /** `empty`: the package has no concurrency at all; build nothing. */
+  constructor(readonly pkg: Package, empty = false) {
+    if (empty) return;
     for (const file of pkg.files) this.collect(file);
     for (const file of pkg.files) this.findRoots(file);
     this.propagate();
@@ -151,22 +153,26 @@ export class Units {
   method(type: string, name: string): FuncUnit | undefined { return this.byKey.get(`m:${type}.${name}`); }
   func(name: string): FuncUnit | undefined { return this.byKey.get(`f:${name}`); }
 
-  /** The innermost unit containing a node (binary search over the file's units). */
+  /** The innermost unit containing a node. */
   enclosing(node: Node): FuncUnit | undefined {
     const file = this.pkg.fileOf(node);
-    const list = file && this.byFile.get(file);
+    return file && this.unitAt(file, node.startIndex, node.endIndex, node.id);
+  }
+
+  /** The innermost unit containing [start, end) of a file (binary search over its units). */
+  unitAt(file: SourceFile, start: number, end = start, selfId?: number): FuncUnit | undefined {
+    const list = this.byFile.get(file);
     if (!list) return undefined;
-    const at = node.startIndex;
     let lo = 0, hi = list.length - 1, best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (list[mid].start <= at) { best = mid; lo = mid + 1; } else hi = mid - 1;
+      if (list[mid].start <= start) { best = mid; lo = mid + 1; } else hi = mid - 1;
     }
-    // Units nest (literals in functions); walk outwards to the first that contains the node.
+    // Units nest (literals in functions); walk outwards to the first that contains the range.
     for (let i = best; i >= 0; i--) {
       const u = list[i];
-      if (u.start <= at && node.endIndex <= u.end && !(u.start === at && u.node.id === node.id)) return u;
-      if (!u.parent && u.end <= at) return undefined;
+      if (u.start <= start && end <= u.end && !(u.start === start && u.node.id === selfId)) return u;
+      if (!u.parent && u.end <= start) return undefined;
     }
     return undefined;
   }
@@ -239,8 +245,12 @@ export class Units {
   }
 
   private findRoots(file: SourceFile): void {
-    for (const u of this.all) {
-      if (u.file !== file) continue;
+    // Handlers: only functions whose text mentions ResponseWriter need their signature checked.
+    const checked = new Set<string>();
+    for (const m of file.text.matchAll(/ResponseWriter/g)) {
+      const u = this.unitAt(file, m.index!);
+      if (!u || checked.has(u.id)) continue;
+      checked.add(u.id);
       if (isHandlerSignature(u.node, file)) this.addRoot({ unit: u, kind: 'handler', self: true });
     }
     for (const { node: stmt } of query(GO_QUERY).captures(file.root)) {
@@ -269,6 +279,19 @@ export class Units {
       const spawner = this.enclosing(call);
       if (target) this.addRoot({ unit: target, kind, self: kind === 'handler' || inLoop(call, spawner?.body ?? null), site: call, spawner });
     }
+  }
+
+  /** Receiver types whose methods lock something: they declare themselves safe for concurrent use. */
+  typesThatLock(): Set<string> {
+    const out = new Set<string>();
+    for (const file of this.pkg.files) {
+      for (const m of file.text.matchAll(/\.R?Lock\(\)/g)) {
+        let u = this.unitAt(file, m.index!);
+        while (u?.parent) u = u.parent;
+        if (u?.recvType) out.add(u.recvType);
+      }
+    }
+    return out;
   }
 
   /** Exported methods of a struct that uses a mutex may be called concurrently (RacerD's rule). */
