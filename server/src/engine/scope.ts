@@ -120,3 +120,13 @@ export function findLocalDeclaration(at: Node, name: string): Node | null {
 export function isLocallyDeclared(at: Node, name: string): boolean {
   return findLocalDeclaration(at, name) !== null;
 }
+
+/**
+ * A cheap negative test before findLocalDeclaration: false when `text` (a function's source)
+ * cannot declare `name` — no `name :=`, `var name`, `const name`, parameter-like `(name` or
+ * `, name`, a `range`/`case` binding, or a line of a `var (...)` block. True means "maybe".
+ */
+export function mayDeclare(text: string, name: string): boolean {
+  const n = name.replace(/\$/g, '\\$');
+  return new RegExp(`(?:[(,]\\s*|\\b(?:var|const)\\s+)${n}(?![\\w$])|(?<![\\w$.])${n}\\s*(?:,[^=\\n]*)?:=|\\n[ \\t]*${n}[ \\t]+[\\w*\\[]`).test(text);
+}

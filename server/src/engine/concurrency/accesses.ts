@@ -4,7 +4,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Package } from '../package';
 import { query } from '../parser';
-import { findLocalDeclaration } from '../scope';
+import { findLocalDeclaration, mayDeclare } from '../scope';
 import type { SourceFile } from '../source-file';
 import { packageTypes, typeOfIdentifier, type GoType } from '../types';
 import { storageKey } from './locks';
@@ -72,9 +72,28 @@ export function classify(expr: Node): Pick<RawAccess, 'write' | 'element' | 'add
 export function collectSharedVars(pkg: Package, units: Units): SharedVar[] {
   const vars: SharedVar[] = [];
   collectPackageVars(pkg, units, vars);
-  collectFields(pkg, units, vars);
   collectCapturedLocals(pkg, units, vars);
+  collectFields(pkg, units, vars, sharedStructs(units, vars));
   return vars.filter((v) => v.accesses.length > 0);
+}
+
+/**
+ * Struct types whose fields can be shared: receivers of the methods that are or start concurrent
+ * work, and the types of package variables and captured locals. Other structs' fields are only
+ * ever reached through one instance per call.
+ */
+function sharedStructs(units: Units, vars: SharedVar[]): Set<string> {
+  const out = new Set<string>();
+  const top = (u: FuncUnit) => { while (u.parent) u = u.parent; return u; };
+  for (const r of units.roots) {
+    const t = top(r.unit).recvType ?? (r.spawner && top(r.spawner).recvType);
+    if (t) out.add(t);
+  }
+  for (const v of vars) {
+    const name = v.type?.kind === 'pointer' ? v.type.elem?.name : v.type?.name;
+    if (name) out.add(name);
+  }
+  return out;
 }
 
 function collectPackageVars(pkg: Package, units: Units, out: SharedVar[]): void {
@@ -98,8 +117,10 @@ function collectPackageVars(pkg: Package, units: Units, out: SharedVar[]): void 
         if (node?.type !== 'identifier' || node.text !== m[0]) continue;
         const v = byName.get(m[0])!;
         if (node.parent?.type === 'var_spec' && node.parent.id === v.decl?.id) continue;
-        if (findLocalDeclaration(node, m[0])) continue;
         const unit = units.enclosing(node);
+        let top = unit;
+        while (top?.parent) top = top.parent;
+        if (top && mayDeclare(file.text.slice(top.start, top.end), m[0]) && findLocalDeclaration(node, m[0])) continue;
         v.accesses.push({ expr: node, file, unit, ...classify(node) });
       }
     }
@@ -107,10 +128,11 @@ function collectPackageVars(pkg: Package, units: Units, out: SharedVar[]): void 
   out.push(...byName.values());
 }
 
-function collectFields(pkg: Package, units: Units, out: SharedVar[]): void {
+function collectFields(pkg: Package, units: Units, out: SharedVar[], shared: Set<string>): void {
   const byKey = new Map<string, SharedVar>();
   const names = new Set<string>();
   for (const [structName, fields] of packageTypes(pkg).structs) {
+    if (!shared.has(structName)) continue;
     for (const [name, f] of fields) {
       if (SYNC_KINDS.has(f.type.kind) || f.embedded) continue;
       byKey.set(`field:${structName}.${name}`, { key: `field:${structName}.${name}`, name, kind: 'field', type: f.type, decl: f.node, structName, accesses: [] });
@@ -150,12 +172,13 @@ function sharedBase(sel: Node, pkg: Package, units: Units): 'receiver' | 'pkgvar
     root = root.type === 'parenthesized_expression' ? root.namedChild(0) : root.childForFieldName('operand');
   }
   if (root?.type !== 'identifier') return undefined;
+  if (units.isReceiver(root)) return 'receiver';
   const decl = findLocalDeclaration(root, root.text);
   if (!decl) return pkg.decls.get(root.text)?.some((d) => d.type === 'var_spec') ? 'pkgvar' : undefined;
   const unit = units.enclosing(sel);
   let outer = unit;
   while (outer?.parent) outer = outer.parent;
-  if (outer?.recvName === root.text && decl.id === outer.node.id) return 'receiver';
+  if (outer?.recvName === root.text) return 'receiver';
   // Captured: declared outside the innermost function literal that uses it.
   const captured = !!unit?.parent && (decl.endIndex <= unit.start || decl.startIndex >= unit.end) && decl.id !== unit.node.id;
   return captured ? 'captured' : undefined;

@@ -7,23 +7,33 @@ import { findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
 import { typeOfExpr } from '../types';
 
-export interface FuncUnit {
-  id: string;
-  node: Node;
-  file: SourceFile;
+export class FuncUnit {
   /** Function or method name; undefined for literals. */
   name?: string;
   /** Receiver type name for methods (without `*` and type parameters). */
   recvType?: string;
   recvName?: string;
-  /** The enclosing unit of a function literal. */
-  parent?: FuncUnit;
-  body: Node | null;
-  start: number;
-  end: number;
   /** Call sites in this unit's body (nested literals included) resolved to package units; see Units.callsOf. */
   calls?: Call[];
+  readonly id: string;
+  readonly start: number;
+  readonly end: number;
+  private bodyNode?: Node | null;
+
+  constructor(readonly node: Node, readonly file: SourceFile, readonly parent?: FuncUnit) {
+    this.id = `${file.path}:${node.startIndex}`;
+    this.start = node.startIndex;
+    this.end = node.endIndex;
+  }
+
+  get body(): Node | null {
+    if (this.bodyNode === undefined) this.bodyNode = this.node.childForFieldName('body');
+    return this.bodyNode;
+  }
 }
+
+/** `func name(`, `func (r *T[K]) name(`: names read from the text, cheaper than the tree. */
+const SIGNATURE = /^func\s*(?:\(\s*(?:([\w$]+)\s+)?\*?\s*([\w$]+)[^)]*\)\s*)?([\w$]+)/;
 
 export interface Call {
   callee: FuncUnit;
@@ -46,19 +56,12 @@ export interface ConcurrentRoot {
   spawner?: FuncUnit;
 }
 
-const UNIT_QUERY = `[(function_declaration) (method_declaration) (func_literal)] @fn`;
-const GO_QUERY = '(go_statement) @go';
+const UNIT_TYPES = new Set(['function_declaration', 'method_declaration', 'func_literal']);
+const GO_KEYWORD = /(?<![\w$.])go(?=\s+[\w(])/g;
 /** Registrations that start concurrent work, found by text and then checked in the tree. */
 const SPAWN_CALLS = /\.(HandleFunc|Handle|Go|AfterFunc)\s*\(/g;
 
 const LOOPS = new Set(['for_statement']);
-
-function receiverInfo(fn: Node): { type?: string; name?: string } {
-  const recv = fn.childForFieldName('receiver')?.namedChildren.find((p) => p?.type === 'parameter_declaration');
-  if (!recv) return {};
-  const t = recv.childForFieldName('type')?.text.replace(/^\*/, '').replace(/\[.*$/, '');
-  return { type: t, name: recv.childForFieldName('name')?.text };
-}
 
 /** True when the parameter list is (http.ResponseWriter, *http.Request), through any import name. */
 export function isHandlerSignature(fn: Node, file: SourceFile): boolean {
@@ -120,24 +123,25 @@ export class Units {
 
   private collect(file: SourceFile): void {
     const stack: FuncUnit[] = [];
-    for (const { node } of query(UNIT_QUERY).captures(file.root)) {
-      while (stack.length && stack[stack.length - 1].node.endIndex <= node.startIndex) stack.pop();
-      const parent = stack[stack.length - 1];
-      const u: FuncUnit = {
-        id: `${file.path}:${node.startIndex}`, node, file, body: node.childForFieldName('body'),
-        start: node.startIndex, end: node.endIndex, parent: node.type === 'func_literal' ? parent : undefined,
-      };
-      if (node.type === 'function_declaration') {
-        u.name = node.childForFieldName('name')?.text;
-        if (u.name && u.name !== 'init' && u.name !== '_') this.byKey.set(`f:${u.name}`, u);
-      } else if (node.type === 'method_declaration') {
-        u.name = node.childForFieldName('name')?.text;
-        const r = receiverInfo(node);
-        u.recvType = r.type;
-        u.recvName = r.name;
-        if (u.name && r.type) {
-          this.byKey.set(`m:${r.type}.${u.name}`, u);
-          this.methodNames.add(u.name);
+    // The `func` keywords locate every function without a query pass over the whole tree.
+    for (const m of file.text.matchAll(/(?<![\w$.])func(?![\w$])/g)) {
+      const node = file.root.descendantForIndex(m.index!, m.index! + 4)?.parent;
+      if (!node || !UNIT_TYPES.has(node.type) || node.startIndex !== m.index) continue;
+      while (stack.length && stack[stack.length - 1].end <= node.startIndex) stack.pop();
+      const literal = node.type === 'func_literal';
+      const u = new FuncUnit(node, file, literal ? stack[stack.length - 1] : undefined);
+      if (!literal) {
+        const sig = SIGNATURE.exec(file.text.slice(node.startIndex, node.startIndex + 200));
+        u.name = sig?.[3];
+        if (node.type === 'method_declaration') {
+          u.recvName = sig?.[1];
+          u.recvType = sig?.[2];
+          if (u.name && u.recvType) {
+            this.byKey.set(`m:${u.recvType}.${u.name}`, u);
+            this.methodNames.add(u.name);
+          }
+        } else if (u.name && u.name !== 'init' && u.name !== '_') {
+          this.byKey.set(`f:${u.name}`, u);
         }
       }
       this.all.push(u);
@@ -149,7 +153,6 @@ export class Units {
     }
   }
 
-  unitOfNode(fn: Node): FuncUnit | undefined { return this.byNode.get(fn.id); }
   method(type: string, name: string): FuncUnit | undefined { return this.byKey.get(`m:${type}.${name}`); }
   func(name: string): FuncUnit | undefined { return this.byKey.get(`f:${name}`); }
 
@@ -182,10 +185,8 @@ export class Units {
     const u = this.enclosing(operand);
     let outer = u;
     while (outer?.parent) outer = outer.parent;
-    if (operand.type === 'identifier' && outer?.recvName === operand.text) {
-      const decl = findLocalDeclaration(operand, operand.text);
-      if (decl && decl.id === outer.node.id) return outer.recvType;
-    }
+    // The receiver by name: shadowing a receiver is rare enough not to pay a scope walk for.
+    if (operand.type === 'identifier' && outer?.recvName === operand.text) return outer.recvType;
     if (operand.type === 'identifier' && operand.text === this.pkg.name) return undefined;
     const t = typeOfExpr(operand, file, this.pkg);
     return (t?.kind === 'pointer' ? t.elem?.name : t?.name) ?? undefined;
@@ -210,12 +211,11 @@ export class Units {
     return undefined;
   }
 
-  /** True when `ident` is the receiver of the method enclosing it (not a shadowing local). */
+  /** True when `ident` names the receiver of the method enclosing it. */
   isReceiver(ident: Node): boolean {
     let outer = this.enclosing(ident);
     while (outer?.parent) outer = outer.parent;
-    if (!outer?.recvName || outer.recvName !== ident.text) return false;
-    return findLocalDeclaration(ident, ident.text)?.id === outer.node.id;
+    return !!outer?.recvName && outer.recvName === ident.text;
   }
 
   /** Calls from a unit to package units, resolved on first use. */
@@ -253,7 +253,9 @@ export class Units {
       checked.add(u.id);
       if (isHandlerSignature(u.node, file)) this.addRoot({ unit: u, kind: 'handler', self: true });
     }
-    for (const { node: stmt } of query(GO_QUERY).captures(file.root)) {
+    for (const m of file.text.matchAll(GO_KEYWORD)) {
+      const stmt = file.root.descendantForIndex(m.index!, m.index! + 2)?.parent;
+      if (stmt?.type !== 'go_statement') continue;
       const call = stmt.namedChild(0);
       const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
       const target = fn ? this.resolveFunction(fn, file) : undefined;
