@@ -3,14 +3,8 @@
 import type { Node, Parser, Tree } from 'web-tree-sitter';
 import { Edit } from 'web-tree-sitter';
 import { readImports, type ImportSpec } from './imports';
-import { query } from './parser';
 import { isLocallyDeclared } from './scope';
 import { LineIndex, advancePoint, treePointAt, type Position, type Range } from './text';
-
-const CALLS = `(call_expression function: [
-  (selector_expression operand: (identifier) @qualifier field: (field_identifier) @name)
-  (identifier) @name
-]) @call`;
 
 export interface QualifiedCall { call: Node; name: string; qualifier?: Node }
 
@@ -62,15 +56,15 @@ export class SourceFile {
 
   /**
    * Calls of `path`.`name` for any of `names`: `pkg.Name(...)` through the file's import name,
-   * or `Name(...)` through a dot import. Shadowed qualifiers do not count.
+   * or `Name(...)` through a dot import. Shadowed qualifiers do not count. Candidates are found
+   * in the text (`Name(`), then checked in the tree: no query pass over the whole file.
    */
   callsTo(path: string, names: readonly string[]): QualifiedCall[] {
     const spec = this.importOf(path);
     if (!spec) return [];
-    const index = this.calls();
     const out: QualifiedCall[] = [];
     for (const name of names) {
-      for (const c of index.get(name) ?? []) {
+      for (const c of this.callsNamed(name)) {
         if (spec.dot) {
           if (!c.qualifier && !isLocallyDeclared(c.call, name)) out.push(c);
         } else if (c.qualifier && this.refersToImport(c.qualifier, path)) {
@@ -81,23 +75,25 @@ export class SourceFile {
     return out.sort((a, b) => a.call.startIndex - b.call.startIndex);
   }
 
-  private calls(): Map<string, QualifiedCall[]> {
-    if (this.callIndex) return this.callIndex;
-    const index = new Map<string, QualifiedCall[]>();
-    for (const m of query(CALLS).matches(this.root)) {
-      let call: Node | undefined, name: Node | undefined, qualifier: Node | undefined;
-      for (const c of m.captures) {
-        if (c.name === 'call') call = c.node;
-        else if (c.name === 'name') name = c.node;
-        else qualifier = c.node;
-      }
-      if (!call || !name) continue;
-      const key = name.text;
-      let list = index.get(key);
-      if (!list) index.set(key, (list = []));
-      list.push({ call, name: key, qualifier });
+  private callsNamed(name: string): QualifiedCall[] {
+    this.callIndex ??= new Map();
+    const cached = this.callIndex.get(name);
+    if (cached) return cached;
+    const found: QualifiedCall[] = [];
+    const re = new RegExp(`(?<![\\w$])${name}\\s*\\(`, 'g');
+    for (const m of this.currentText.matchAll(re)) {
+      const id = this.root.descendantForIndex(m.index!, m.index! + name.length);
+      if (!id || (id.type !== 'identifier' && id.type !== 'field_identifier') || id.text !== name) continue;
+      const sel = id.type === 'field_identifier' ? id.parent : null;
+      const fn = sel?.type === 'selector_expression' ? sel : id;
+      const call = fn.parent;
+      if (call?.type !== 'call_expression' || call.childForFieldName('function')?.id !== fn.id) continue;
+      const qualifier = sel ? sel.childForFieldName('operand') ?? undefined : undefined;
+      if (sel && qualifier?.type !== 'identifier') continue;
+      found.push({ call, name, qualifier });
     }
-    return (this.callIndex = index);
+    this.callIndex.set(name, found);
+    return found;
   }
 
   private pendingReparse = false;
