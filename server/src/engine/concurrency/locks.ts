@@ -165,6 +165,8 @@ export class LockAnalysis {
     const spawned = this.units.roots.some((r) => r.unit.id === unit.id && r.kind !== 'api');
     if (unit.parent && !spawned) {
       result = this.locksAt(unit.node, unit.parent);
+      const passed = this.lockPassedAlong(unit);
+      if (passed) result.set(passed.key, passed.mode);
     } else if (!spawned && unit.name && (/locked$/i.test(unit.name) || !/^[A-Z]/.test(unit.name))) {
       const sites = this.callSites(unit);
       if (sites.length) {
@@ -183,6 +185,29 @@ export class LockAnalysis {
     this.inProgress.delete(unit.id);
     this.entries.set(unit.id, result);
     return result;
+  }
+
+  /**
+   * `withLock(mu, func() {...})`, `withLock(rs.closemu.RLocker(), func() {...})`: a literal passed
+   * with a mutex (or its RLocker) runs under it — the helper locks around the callback.
+   */
+  private lockPassedAlong(lit: FuncUnit): { key: string; mode: 'r' | 'w' } | undefined {
+    const args = lit.node.parent;
+    if (args?.type !== 'argument_list') return undefined;
+    for (const arg of args.namedChildren) {
+      if (!arg || arg.id === lit.node.id) continue;
+      const fn = arg.type === 'call_expression' ? arg.childForFieldName('function') : null;
+      if (fn?.type === 'selector_expression' && fn.childForFieldName('field')?.text === 'RLocker') {
+        const key = mutexKey(fn.childForFieldName('operand')!, lit.file, this.pkg, this.units);
+        if (key) return { key, mode: 'r' };
+      }
+      const t = typeOfExpr(arg, lit.file, this.pkg);
+      const lockable = t && (t.kind === 'mutex' || t.kind === 'rwmutex' || (t.kind === 'pointer' && (t.elem?.kind === 'mutex' || t.elem?.kind === 'rwmutex'))
+        || (structName(t) && embeddedMutex(structName(t)!, this.pkg)));
+      const key = lockable ? mutexKey(arg, lit.file, this.pkg, this.units) : undefined;
+      if (key) return { key, mode: 'w' };
+    }
+    return undefined;
   }
 
   /** Lock calls (`x.mu.Lock()`, `RLock`, ...) in a unit's own text, with their mutex keys. */
