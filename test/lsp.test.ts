@@ -106,6 +106,30 @@ describe('language server over JSON-RPC', () => {
     assert.deepEqual((await client.diagnostics(other, (x) => x.diagnostics.length === 0)).diagnostics, []);
   });
 
+  it('offers Wrap in mutex as one WorkspaceEdit across the files of the package', async () => {
+    const pkgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'racelens-wrap-'));
+    const fixtures = path.join(__dirname, '..', '..', 'test', 'fixtures', 'concurrent-map-access', 'handlers');
+    for (const f of ['cache.go', 'server.go']) fs.copyFileSync(path.join(fixtures, f), path.join(pkgDir, f));
+    const serverUri = pathToFileURL(path.join(pkgDir, 'server.go')).href;
+    const cacheUri = pathToFileURL(path.join(pkgDir, 'cache.go')).href;
+    const serverText = fs.readFileSync(path.join(pkgDir, 'server.go'), 'utf8');
+    await client.open(serverUri, serverText, 1);
+    const p = await client.diagnostics(serverUri, (x) => x.version === 1 && x.diagnostics.length > 0);
+    const d = p.diagnostics.find((x) => x.code === 'concurrent-map-access')!;
+    assert.deepEqual(d.range.start, { line: 8, character: 1 });
+    assert.ok(d.relatedInformation?.some((r) => r.location.uri === cacheUri), 'the conflicting read in cache.go is related');
+    const [wrap] = (await client.codeActions(serverUri, d)).filter((a) => a.title.startsWith('Wrap in mutex'));
+    assert.equal(wrap.isPreferred, true);
+    const changes = wrap.edit!.changes!;
+    assert.deepEqual(Object.keys(changes).sort(), [cacheUri, serverUri].sort());
+    const fixedCache = applyTextEdits(fs.readFileSync(path.join(pkgDir, 'cache.go'), 'utf8'), changes[cacheUri]);
+    const fixedServer = applyTextEdits(serverText, changes[serverUri]);
+    assert.equal(fixedCache, fs.readFileSync(path.join(fixtures, 'cache.go.golden'), 'utf8'));
+    assert.equal(fixedServer, fs.readFileSync(path.join(fixtures, 'server.go.golden'), 'utf8'));
+    await client.close(serverUri);
+    fs.rmSync(pkgDir, { recursive: true, force: true });
+  });
+
   it('publishes only for the newest version after a burst of edits', async () => {
     const burst = pathToFileURL(path.join(dir, 'burst.go')).href;
     await client.open(burst, 'package main\n\nimport "runtime"\n\nfunc f() {\n}\n', 1);
