@@ -4,9 +4,11 @@ import { concurrentMapAccess } from './concurrent-map-access';
 import { gcDisabled } from './gc-disabled';
 import { gomaxprocsHardcoded } from './gomaxprocs-hardcoded';
 import { manualGc } from './manual-gc';
+import { nonAtomicCounter } from './non-atomic-counter';
 import { mapInsertDuringRange } from './map-insert-during-range';
 import { nilInnerMap } from './nil-inner-map';
 import { rangeAppendLostUpdate } from './range-append-lost-update';
+import { sharedVarSwap } from './shared-var-swap';
 import { syncmapCheckThenAct } from './syncmap-check-then-act';
 import { unguardedAccess } from './unguarded-access';
 import { unsafePointerCast } from './unsafe-pointer-cast';
@@ -14,7 +16,7 @@ import { writeUnderRlock } from './write-under-rlock';
 
 export const allRules: readonly Rule[] = [
   // Maps and shared state
-  concurrentMapAccess, unguardedAccess, writeUnderRlock,
+  concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast,

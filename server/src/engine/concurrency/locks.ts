@@ -67,10 +67,17 @@ function embeddedMutex(typeName: string, pkg: Package): string | undefined {
 }
 
 /** If `stmt` is `x.Lock()` and friends, the method and the mutex expression. */
-export function lockCall(stmt: Node): { method: string; mutex: Node } | undefined {
+export function lockCall(stmt: Node): { method: string; mutex: Node; byFunction?: boolean } | undefined {
   const call = stmt.type === 'expression_statement' ? stmt.namedChild(0) : stmt;
   if (call?.type !== 'call_expression') return undefined;
   const fn = call.childForFieldName('function');
+  if (fn?.type === 'identifier' && (fn.text === 'lock' || fn.text === 'unlock')) {
+    // lock(&m) / unlock(&m): a package's own lock functions (the Go runtime's style).
+    const args = call.childForFieldName('arguments');
+    const arg = args?.namedChildCount === 1 ? args.namedChild(0) : null;
+    const target = arg?.type === 'unary_expression' && arg.child(0)?.text === '&' ? arg.childForFieldName('operand') : null;
+    return target ? { method: fn.text === 'lock' ? 'Lock' : 'Unlock', mutex: target, byFunction: true } : undefined;
+  }
   if (fn?.type !== 'selector_expression') return undefined;
   const method = fn.childForFieldName('field')?.text;
   const mutex = fn.childForFieldName('operand');
@@ -85,7 +92,11 @@ export class LockAnalysis {
 
   constructor(private readonly pkg: Package, private readonly units: Units) {}
 
-  private readonly summaries = new Map<string, LockSet | null>();
+  /** The lock key of a lock call: the mutex's key, or the storage key for lock(&m). */
+  keyOf(lc: { mutex: Node; byFunction?: boolean }, file: SourceFile): string | undefined {
+    return lc.byFunction ? storageKey(lc.mutex, file, this.pkg, this.units) : mutexKey(lc.mutex, file, this.pkg, this.units);
+  }
+
 
   /**
    * What calling `unit` does to the locks: `func (c *conn) lock() { c.mu.Lock() }` leaves c.mu
@@ -104,7 +115,7 @@ export class LockAnalysis {
       for (const k of before) if (!held.has(k)) released.add(k);
       const lc = lockCall(stmt);
       if (lc && (lc.method === 'Unlock' || lc.method === 'RUnlock')) {
-        const key = mutexKey(lc.mutex, unit.file, this.pkg, this.units);
+        const key = this.keyOf(lc, unit.file);
         if (key && !before.has(key)) released.add(key);
       }
     }
@@ -125,7 +136,7 @@ export class LockAnalysis {
       }
       return;
     }
-    const key = mutexKey(lc.mutex, file, this.pkg, this.units);
+    const key = this.keyOf(lc, file);
     if (!key) return;
     if (lc.method === 'Lock') held.set(key, 'w');
     else if (lc.method === 'RLock') { if (held.get(key) !== 'w') held.set(key, 'r'); }
@@ -214,12 +225,16 @@ export class LockAnalysis {
   lockCalls(unit: FuncUnit): { call: Node; method: string; key: string }[] {
     const out: { call: Node; method: string; key: string }[] = [];
     const text = unit.file.text;
-    const re = /\.(R?Lock|R?Unlock)\(\)/g;
+    const re = /\.(R?Lock|R?Unlock)\(\)|(?<![\w$.])(lock|unlock)\(&/g;
     re.lastIndex = unit.start;
     for (let m = re.exec(text); m && m.index < unit.end; m = re.exec(text)) {
-      const call = unit.file.root.descendantForIndex(m.index + 1, m.index + 1 + m[1].length)?.parent?.parent;
+      const name = m[1] ?? m[2];
+      const at = m[1] ? m.index + 1 : m.index;
+      const id = unit.file.root.descendantForIndex(at, at + name.length);
+      // `x.mu.Lock()`: field → selector → call; `lock(&m)`: identifier → call.
+      const call = m[1] ? id?.parent?.parent : id?.parent;
       const lc = call && lockCall(call);
-      const key = lc && mutexKey(lc.mutex, unit.file, this.pkg, this.units);
+      const key = lc && this.keyOf(lc, unit.file);
       if (call && lc && key) out.push({ call, method: lc.method, key });
     }
     return out;

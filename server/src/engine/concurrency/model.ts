@@ -25,6 +25,14 @@ export interface Conflict { write: Access; other: Access }
 /** Text without any of these cannot start concurrent work or take a read lock: skip the model. */
 const CONCURRENCY_HINT = /\bgo\s+[\w(]|ResponseWriter|\.(?:HandleFunc|Handle|Go|AfterFunc)\s*\(|\.RLock\(\)/;
 
+/**
+ * The Go runtime implements goroutines and locks: it synchronises by stopping the world, running
+ * on the system stack and disabling preemption, none of which a lockset model can see.
+ */
+function isGoRuntime(pkg: Package): boolean {
+  return pkg.name === 'runtime' && /[\\/]runtime$/.test(pkg.dir);
+}
+
 /** A barrier after which the spawner has waited for its goroutines (text between two offsets). */
 const BARRIER = /\.Wait\(\)|(?:^|[=(,:]|\bcase|\breturn)[ \t]*<-|\brange\s+\w+\s*\{/m;
 
@@ -35,7 +43,7 @@ export class SharedStateModel {
   readonly accesses = new Map<string, Access[]>();
 
   constructor(readonly pkg: Package) {
-    this.units = new Units(pkg, !pkg.files.some((f) => CONCURRENCY_HINT.test(f.text)));
+    this.units = new Units(pkg, isGoRuntime(pkg) || !pkg.files.some((f) => CONCURRENCY_HINT.test(f.text)));
     this.units.addApiRoots(this.units.typesThatLock());
     this.locks = new LockAnalysis(pkg, this.units);
     // Exported methods alone never race with each other (see mayRunConcurrently); a read lock,
