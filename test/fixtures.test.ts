@@ -65,7 +65,7 @@ describe('rule fixtures', () => {
           }
           if (goldens.length) {
             const fixed = new Map([...texts].map(([f, t]) => [f, outcome.changed.get(f)?.after ?? t]));
-            assert.deepEqual(gofmtAndVet(fixed), [], 'fixed package must be gofmt-clean and pass go vet');
+            assert.deepEqual(gofmtAndVet(fixed, true), [], 'fixed package must be gofmt-clean, pass go vet and build');
           }
         });
       }

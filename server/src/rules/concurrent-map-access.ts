@@ -27,7 +27,9 @@ export const concurrentMapAccess: Rule = {
           node,
           message: self
             ? `${v.name} is written ${contextOf(write)}, which runs concurrently with itself, with no lock held: the runtime aborts with "fatal error: ${crash}"`
-            : `${v.name} is written ${contextOf(write)} while it is ${other.write ? 'written' : 'read'} ${contextOf(other)}, with no lock held in common: the runtime aborts with "fatal error: ${crash}"`,
+            : contextOf(write) === contextOf(other)
+              ? `${v.name} is written ${contextOf(write)} while another run of it ${other.write ? 'writes' : 'reads'} the map, with no lock held in common: the runtime aborts with "fatal error: ${crash}"`
+              : `${v.name} is written ${contextOf(write)} while it is ${other.write ? 'written' : 'read'} ${contextOf(other)}, with no lock held in common: the runtime aborts with "fatal error: ${crash}"`,
           related: [related(other, self ? 'another run of this code writes the map at the same time' : `conflicting ${other.write ? 'write' : 'read'} ${contextOf(other)}`)],
           fixes: wrapInMutexFixes(model, v),
         });
