@@ -140,6 +140,28 @@ describe('racelens check', () => {
     assert.equal(run(['check', './...'], dir).code, 0);
   });
 
+  it('honours .racelens.json: rules off, severities, excludes', () => {
+    const gc = 'package svc\n\nimport "runtime"\n\nfunc f() {\n\truntime.GOMAXPROCS(2)\n\truntime.GC()\n}\n';
+    const dir = tree({ 'svc/a.go': gc, 'gen/b.go': gc, 'svc/sub/c.go': gc });
+    fs.writeFileSync(path.join(dir, '.racelens.json'), JSON.stringify({ rules: { 'manual-gc': 'off', 'gomaxprocs-hardcoded': 'error' }, exclude: ['gen/**', '**/sub'] }));
+    const r = run(['check', '--format', 'json', './...'], path.join(dir, 'svc'));
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.map((f: { path: string; ruleId: string; severity: string }) => `${f.path} ${f.ruleId} ${f.severity}`), ['a.go gomaxprocs-hardcoded error']);
+  });
+
+  it('rejects a malformed .racelens.json with exit 2 and a clear message', () => {
+    const dir = tree({ 'a.go': CLEAN, '.racelens.json': '{"rules": {"manual-gc": "loud"}}' });
+    const r = run(['check', './...'], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /rule "manual-gc" is set to "loud"; use error, warning, info or off/);
+  });
+
+  it('honours suppression comments and reports unused ones', () => {
+    const src = 'package svc\n\nimport "runtime"\n\nfunc f() {\n\truntime.GC() //racelens:ignore manual-gc warm-up\n\t//racelens:ignore gc-disabled stale\n\truntime.GC()\n}\n';
+    const r = run(['check', './...'], tree({ 'a.go': src }));
+    assert.equal(r.stdout, 'a.go:7:2: [unused-suppression] this suppression of gc-disabled matches no finding; remove it\na.go:8:2: [manual-gc] runtime.GC() forces a stop-the-world collection; in a request path it stalls every goroutine under load\n');
+  });
+
   it('prints the version and the rule list', () => {
     assert.match(run(['--version'], os.tmpdir()).stdout, /^racelens \d+\.\d+\.\d+/);
     const rules = run(['rules'], os.tmpdir()).stdout;

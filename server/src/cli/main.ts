@@ -11,19 +11,23 @@ import { allRules } from '../rules';
 import { initGoForNode } from '../node/grammar';
 import { batchesByDirectory, checkFiles, type CheckResult, type FileError } from '../node/check';
 import { expandPaths } from '../node/files';
+import { loadConfig, parseConfig, relativeToRoot, type LoadedConfig } from '../node/config';
+import { applySeverities, enabledRules, isExcluded } from '../engine/config';
 import { fixInRounds, type FixOutcome } from '../engine/fix-rounds';
 import { unifiedDiff } from './diff';
 import { formatJson, formatSarif, formatText } from './format';
 
-const USAGE = `usage: racelens check [--format text|json|sarif] [--fix | --diff] [--jobs N] [--rules id,...] [paths | ./...]
+const USAGE = `usage: racelens check [--format text|json|sarif] [--fix | --diff] [--jobs N] [--rules id,...] [--config file] [paths | ./...]
        racelens rules [--markdown]
        racelens --version
 
 Finds concurrency and runtime-misuse hazards in Go code.
 Exit status: 0 no findings, 1 findings, 2 usage error or files that could not be read.
+Configuration: the nearest .racelens.json ({"rules": {"<id>": "error|warning|info|off"}, "exclude": [globs]}).
+Suppress one finding with //racelens:ignore <rule-id> <reason> on its line or the line above.
 `;
 
-interface Options { format: 'text' | 'json' | 'sarif'; fix: boolean; diff: boolean; jobs: number; rules: Rule[]; paths: string[] }
+interface Options { format: 'text' | 'json' | 'sarif'; fix: boolean; diff: boolean; jobs: number; rules: Rule[]; paths: string[]; config?: string }
 
 class UsageError extends Error {}
 
@@ -52,7 +56,8 @@ export function parseArgs(argv: readonly string[]): Options {
       const unknown = ids.filter((id) => !allRules.some((r) => r.id === id));
       if (unknown.length) throw new UsageError(`unknown rule ${unknown.join(', ')} (see "racelens rules")`);
       opts.rules = allRules.filter((r) => ids.includes(r.id));
-    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown flag ${a}`);
+    } else if (flag === '--config') opts.config = value();
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown flag ${a}`);
     else opts.paths.push(a);
   }
   if (opts.fix && opts.diff) throw new UsageError('--fix and --diff cannot be used together');
@@ -138,7 +143,17 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     if (command !== 'check') throw new UsageError(`unknown command "${command}"`);
     const opts = parseArgs(rest);
     const cwd = process.cwd();
-    const { files, errors: walkErrors } = expandPaths(opts.paths, cwd);
+    let loaded: LoadedConfig;
+    try {
+      loaded = opts.config ? { config: parseConfig(fs.readFileSync(opts.config, 'utf8'), opts.config), root: path.dirname(path.resolve(opts.config)), file: opts.config } : loadConfig(cwd);
+    } catch (e) {
+      err.write(`racelens: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `${opts.config}: no such file` : (e as Error).message}\n`);
+      return 2;
+    }
+    opts.rules = enabledRules(opts.rules, loaded.config);
+    const walked = expandPaths(opts.paths, cwd);
+    const files = walked.files.filter((f) => !isExcluded(relativeToRoot(loaded.root, f), loaded.config));
+    const walkErrors = walked.errors;
     let result = await runBatches(batchesByDirectory(files), opts);
     result.errors.unshift(...walkErrors.map((e): FileError => ({ ...e, kind: 'error' })));
     if (opts.fix || opts.diff) {
@@ -152,7 +167,7 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
         err.write(`racelens: fixed ${fixedRun.fixed} finding${fixedRun.fixed === 1 ? '' : 's'} in ${fixedRun.changed.size} file${fixedRun.changed.size === 1 ? '' : 's'}\n`);
       }
     }
-    const findings: Finding[] = result.findings;
+    const findings: Finding[] = applySeverities(result.findings, loaded.config);
     if (!opts.diff) {
       if (opts.format === 'json') out.write(formatJson(findings, cwd));
       else if (opts.format === 'sarif') out.write(formatSarif(findings, opts.rules, cwd, version));

@@ -1,6 +1,6 @@
 // Runs rules over a package. A rule that throws costs only its own findings.
 import type { Package } from './package';
-import { readSuppressions, suppresses } from './suppress';
+import { deleteComment, readSuppressions, suppresses, UNUSED_SUPPRESSION, type Suppression } from './suppress';
 import type { Finding, Pass, RelatedInfo, Report, Rule } from './rule';
 
 export interface RuleFailure { ruleId: string; error: unknown }
@@ -44,7 +44,27 @@ export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
     }
   }
   const suppressions = new Map(pkg.files.map((f) => [f.path, readSuppressions(f)]));
-  const kept = findings.filter((f) => !(suppressions.get(f.path) ?? []).some((s) => suppresses(s, f)));
+  const used = new Set<Suppression>();
+  const kept = findings.filter((f) => {
+    const s = (suppressions.get(f.path) ?? []).find((x) => suppresses(x, f));
+    if (s) used.add(s);
+    return !s;
+  });
+  // A racelens suppression that silences nothing is stale: say so, for rules that ran.
+  const ran = new Set(rules.map((r) => r.id));
+  if (ran.has(UNUSED_SUPPRESSION)) {
+    for (const file of pkg.files) {
+      for (const s of suppressions.get(file.path) ?? []) {
+        if (used.has(s) || s.kind !== 'racelens' || (s.rules !== 'all' && ![...s.rules].some((id) => ran.has(id)))) continue;
+        const ids = s.rules === 'all' ? 'any rule' : [...s.rules].join(', ');
+        kept.push({
+          ruleId: UNUSED_SUPPRESSION, severity: 'info', path: file.path, start: s.start, end: s.end,
+          range: file.rangeOf(s.start, s.end), message: `this suppression of ${ids} matches no finding; remove it`,
+          related: [], fixes: [{ title: 'Remove the unused suppression', edits: [{ path: file.path, ...deleteComment(file.text, s.start, s.end) }], isPreferred: true }],
+        });
+      }
+    }
+  }
   kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start || a.ruleId.localeCompare(b.ruleId)));
   return { findings: kept, failures };
 }

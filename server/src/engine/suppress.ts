@@ -6,6 +6,9 @@ import { query } from './parser';
 import type { Finding } from './rule';
 import type { SourceFile } from './source-file';
 
+/** The id findings about stale suppressions carry (rules/unused-suppression.ts documents it). */
+export const UNUSED_SUPPRESSION = 'unused-suppression';
+
 export interface Suppression {
   /** 0-based line whose findings it silences; -1 for file-wide. */
   line: number;
@@ -52,4 +55,16 @@ export function readSuppressions(file: SourceFile): Suppression[] {
 
 export function suppresses(s: Suppression, f: Finding): boolean {
   return (s.line === -1 || s.line === f.range.start.line) && (s.rules === 'all' || s.rules.has(f.ruleId));
+}
+
+/** Removes a comment: its whole line when alone, else the comment and the space before it. */
+export function deleteComment(text: string, start: number, end: number): { start: number; end: number; newText: string } {
+  let s = start;
+  while (s > 0 && (text[s - 1] === ' ' || text[s - 1] === '\t')) s--;
+  const alone = s === 0 || text[s - 1] === '\n';
+  if (alone) {
+    const eol = text.indexOf('\n', end);
+    return { start: s, end: eol === -1 ? text.length : eol + 1, newText: '' };
+  }
+  return { start: s, end, newText: '' };
 }

@@ -12,6 +12,7 @@ import { sharedVarSwap } from './shared-var-swap';
 import { syncmapCheckThenAct } from './syncmap-check-then-act';
 import { unguardedAccess } from './unguarded-access';
 import { unsafePointerCast } from './unsafe-pointer-cast';
+import { unusedSuppression } from './unused-suppression';
 import { writeUnderRlock } from './write-under-rlock';
 
 export const allRules: readonly Rule[] = [
@@ -20,6 +21,8 @@ export const allRules: readonly Rule[] = [
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast,
+  // Suppressions
+  unusedSuppression,
 ];
 
 export function ruleById(id: string): Rule | undefined {
