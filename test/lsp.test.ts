@@ -79,9 +79,10 @@ describe('language server over JSON-RPC', () => {
 
   it('offers the preferred quick-fix; applying it clears the diagnostic', async () => {
     const p = await client.diagnostics(uri, (x) => x.version === 4);
-    const actions: CodeAction[] = await client.codeActions(uri, p.diagnostics[0]);
-    assert.equal(actions.length, 1);
-    assert.equal(actions[0].title, 'Remove runtime.GC()');
+    const all: CodeAction[] = await client.codeActions(uri, p.diagnostics[0]);
+    assert.deepEqual(all.map((a) => a.title), ['Remove runtime.GC()', 'Ignore manual-gc for this line', 'Explain manual-gc']);
+    assert.deepEqual(all[2].command, { title: 'Explain manual-gc', command: 'racelens.explainRule', arguments: ['manual-gc'] });
+    const actions = all.slice(0, 1);
     assert.equal(actions[0].isPreferred, true);
     assert.equal(actions[0].kind, 'quickfix');
     const edits = actions[0].edit!.changes![uri];

@@ -1,6 +1,7 @@
 // Drives the bundled server (dist/server.js) over JSON-RPC on stdio, as an editor would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { CodeAction, Diagnostic, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 
@@ -13,7 +14,7 @@ export class LspClient {
   private waiters: (() => void)[] = [];
   stderr = '';
 
-  constructor(initOptions: Record<string, unknown> = { debounceMs: 0 }) {
+  constructor(initOptions: Record<string, unknown> = { debounceMs: 0 }, private readonly workspaceFolders: string[] = []) {
     this.proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stderr!.on('data', (d) => { this.stderr += d; });
     this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
@@ -26,14 +27,21 @@ export class LspClient {
     this.conn.onNotification('window/logMessage', () => undefined);
     this.conn.onRequest('workspace/configuration', () => []);
     this.conn.onRequest('client/registerCapability', () => null);
+    this.conn.onRequest('window/workDoneProgress/create', () => null);
+    this.conn.onNotification('$/progress', () => undefined);
+    this.conn.onNotification('racelens/status', (s: unknown) => { this.status = s; });
+    this.conn.onNotification('window/showMessage', (m: { message: string }) => { this.messages.push(m.message); });
     this.conn.listen();
     this.initOptions = initOptions;
   }
   private initOptions: Record<string, unknown>;
+  status: unknown;
+  messages: string[] = [];
 
   async initialize(): Promise<InitializeResult> {
     const r = await this.conn.sendRequest<InitializeResult>('initialize', {
-      processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: this.initOptions,
+      processId: process.pid, rootUri: null, capabilities: { window: { workDoneProgress: true } }, initializationOptions: this.initOptions,
+      workspaceFolders: this.workspaceFolders.map((f) => ({ uri: pathToFileURL(f).href, name: path.basename(f) })),
     });
     await this.conn.sendNotification('initialized', {});
     return r;
@@ -45,6 +53,26 @@ export class LspClient {
 
   change(uri: string, version: number, contentChanges: unknown[]): Promise<void> {
     return this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges });
+  }
+
+  save(uri: string): Promise<void> {
+    return this.conn.sendNotification('textDocument/didSave', { textDocument: { uri } });
+  }
+
+  configure(racelens: Record<string, unknown>): Promise<void> {
+    return this.conn.sendNotification('workspace/didChangeConfiguration', { settings: { racelens } });
+  }
+
+  /** type: 1 created, 2 changed, 3 deleted */
+  watched(changes: { uri: string; type: 1 | 2 | 3 }[]): Promise<void> {
+    return this.conn.sendNotification('workspace/didChangeWatchedFiles', { changes });
+  }
+
+  fixAll(uri: string): Promise<CodeAction[]> {
+    return this.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      context: { diagnostics: [], only: ['source.fixAll.racelens'] },
+    });
   }
 
   close(uri: string): Promise<void> {

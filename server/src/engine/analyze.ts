@@ -60,7 +60,7 @@ export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
         kept.push({
           ruleId: UNUSED_SUPPRESSION, severity: 'info', path: file.path, start: s.start, end: s.end,
           range: file.rangeOf(s.start, s.end), message: `this suppression of ${ids} matches no finding; remove it`,
-          related: [], fixes: [{ title: 'Remove the unused suppression', edits: [{ path: file.path, ...deleteComment(file.text, s.start, s.end) }], isPreferred: true }],
+          related: [], fixes: [{ title: 'Remove the unused suppression', edits: [{ path: file.path, ...deleteComment(file.text, s.start, s.end) }], isPreferred: true, safe: true }],
         });
       }
     }

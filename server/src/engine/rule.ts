@@ -23,6 +23,8 @@ export interface Fix {
   edits: FileEdit[];
   /** The one clear fix for the finding: `--fix` applies it and the editor marks it preferred. */
   isPreferred?: boolean;
+  /** Keeps single-threaded behaviour (adds synchronisation, removes a stale comment): fix-all may apply it. */
+  safe?: boolean;
 }
 
 export interface RelatedLocation { path: string; start: number; end: number; message: string }

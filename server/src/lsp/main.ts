@@ -1,150 +1,281 @@
-// The racelens language server: incremental sync, debounced per-package analysis, diagnostics
-// and quick-fixes. Start with --stdio or --node-ipc.
+// The racelens language server: incremental sync, debounced analysis per directory, diagnostics
+// for open and closed files (workspace scan, file watching), quick-fixes, ignore/explain actions,
+// fix-all, hover and a status notification. Start with --stdio or --node-ipc.
 import * as path from 'path';
+import { fileURLToPath } from 'url';
 import {
-  createConnection, ProposedFeatures, TextDocumentSyncKind,
-  type CodeAction, type Diagnostic, type InitializeResult,
+  CodeActionKind, createConnection, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind,
+  type CodeAction, type Diagnostic, type Hover, type InitializeResult,
 } from 'vscode-languageserver/node';
+import { version } from '../../../package.json';
+import { applySeverities, enabledRules, isExcluded } from '../engine/config';
 import { newGoParser } from '../engine/parser';
 import type { Finding } from '../engine/rule';
 import type { SourceFile } from '../engine/source-file';
+import { relativeToRoot } from '../node/config';
+import { clearGoModCache, expandPaths } from '../node/files';
 import { initGoForNode } from '../node/grammar';
-import { allRules } from '../rules';
-import { toCodeAction, toDiagnostic } from './convert';
+import { allRules, docsUrl, ruleById } from '../rules';
+import { explainAction, FIX_ALL_KIND, fixAllAction, ignoreAction, quickFixActions } from './actions';
+import { toDiagnostic } from './convert';
+import { fixAllText } from './fix-all';
+import { ConfigResolver, DEFAULT_SETTINGS, readSettings, type Settings } from './settings';
 import { GoWorkspace, uriToPath } from './workspace';
-import { version } from '../../../package.json';
 
 const connection = createConnection(ProposedFeatures.all);
+let settings: Settings = DEFAULT_SETTINGS;
+const configs = new ConfigResolver(settings, (m) => connection.window.showWarningMessage(`racelens: ${m}`));
+let workspaceFolders: string[] = [];
 
-interface Settings { enable: boolean; debounceMs: number }
-let settings: Settings = { enable: true, debounceMs: 25 };
-
-/** What was last published for a document, kept to answer code actions for that exact version. */
+/** What was last published for a file, kept to answer code actions and hovers for that version. */
 interface Published {
-  version: number;
+  version?: number;
   findings: Finding[];
   diagnostics: Diagnostic[];
   files: Map<string, SourceFile>;
-  /** Versions of the package's open documents at analysis time: a fix touching a changed one is stale. */
+  /** Versions of the directory's open documents at analysis time: a fix touching a changed one is stale. */
   openVersions: Map<string, number>;
 }
-const published = new Map<string, Published>();
+const published = new Map<string, Published>(); // by uri
 
 let workspace: GoWorkspace | undefined;
 const ready = initGoForNode().then(() => { workspace = new GoWorkspace(newGoParser()); });
 
 const timers = new Map<string, NodeJS.Timeout>();
 
-function schedule(uri: string): void {
-  clearTimeout(timers.get(uri));
-  timers.set(uri, setTimeout(() => {
-    timers.delete(uri);
-    void ready.then(() => analyzeNow(uri));
-  }, settings.debounceMs));
+/** Re-analyses a directory after a short quiet period; a newer request replaces a pending one. */
+function schedule(dir: string, delay = settings.debounceMs): void {
+  clearTimeout(timers.get(dir));
+  timers.set(dir, setTimeout(() => {
+    timers.delete(dir);
+    void ready.then(() => analyzeDir(dir, true)); // closed files' trees are freed unless a document of the directory is open
+  }, delay));
 }
 
-/** Analyses the package of `uri` and publishes for every open document in it. */
-function analyzeNow(uri: string): void {
+/** Every directory analysed so far: what a settings or go.mod change must re-check. */
+const knownDirs = new Set<string>();
+
+function analyzeDir(dir: string, transient: boolean): void {
   if (!workspace) return;
-  const doc = workspace.document(uri);
-  if (!doc) return;
-  if (!settings.enable) {
-    publish(uri, doc.version, [], new Map());
-    return;
+  knownDirs.add(dir);
+  const { config, root } = configs.forDir(dir);
+  const excluded = (p: string) => path.isAbsolute(p) && isExcluded(relativeToRoot(root, p), config);
+  const result = settings.enable
+    ? workspace.analyzeDir(dir, enabledRules(allRules, config), transient)
+    : { dir, files: workspace.openDocuments().filter((d) => workspace!.dirOf(d.uri) === dir).map((d) => d.file), findings: [], failures: [] };
+  for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
+  const findings = applySeverities(result.findings, config);
+  const files = new Map(result.files.map((f) => [f.path, f]));
+  const open = workspace.openDocuments().filter((d) => files.has(d.file.path));
+  const openVersions = new Map(open.map((d) => [d.file.path, d.version]));
+  for (const file of result.files) {
+    const uri = workspace.uriOf(file.path);
+    const doc = workspace.document(uri);
+    const mine = excluded(file.path) ? [] : findings.filter((f) => f.path === file.path);
+    publish(uri, doc?.version, mine, files, openVersions);
   }
-  const analysed = workspace.analyzePackage(uri, allRules);
-  if (!analysed) return;
-  const { pkg, result } = analysed;
-  for (const f of result.failures) {
-    connection.console.error(`racelens: rule ${f.ruleId} failed on ${pkg.dir}: ${(f.error as Error)?.stack ?? f.error}`);
+  // Files that left the directory (deleted, or closed and never saved) keep no diagnostics.
+  for (const uri of [...published.keys()]) {
+    if (workspace.dirOf(uri) === dir && !files.has(uriToPath(uri))) {
+      published.delete(uri);
+      void connection.sendDiagnostics({ uri, diagnostics: [] });
+    }
   }
-  const files = new Map(pkg.files.map((f) => [f.path, f]));
-  const openInPackage = workspace.openDocuments().filter((d) => files.has(d.file.path));
-  const openVersions = new Map(openInPackage.map((d) => [d.file.path, d.version]));
-  for (const open of openInPackage) {
-    publish(open.uri, open.version, result.findings.filter((f) => f.path === open.file.path), files, openVersions);
-  }
+  sendStatus();
 }
 
-function publish(uri: string, version: number, findings: Finding[], files: Map<string, SourceFile>, openVersions = new Map<string, number>()): void {
+function publish(uri: string, version: number | undefined, findings: Finding[], files: Map<string, SourceFile>, openVersions = new Map<string, number>()): void {
   const current = workspace?.document(uri);
-  if (!current || current.version !== version) return; // stale: a newer edit will publish
+  if (current && current.version !== version) return; // stale: a newer edit will publish
   const diagnostics = findings.map((f) => toDiagnostic(f, (p) => workspace!.uriOf(p)));
-  published.set(uri, { version, findings, diagnostics, files, openVersions });
+  if (!diagnostics.length && !published.has(uri) && !current) return; // closed file, nothing new to say
+  if (diagnostics.length) published.set(uri, { version, findings, diagnostics, files, openVersions });
+  else published.delete(uri);
   void connection.sendDiagnostics({ uri, version, diagnostics });
 }
 
+let scanning = false;
+
+function sendStatus(): void {
+  let errors = 0, warnings = 0, infos = 0;
+  for (const p of published.values()) {
+    for (const f of p.findings) {
+      if (f.severity === 'error') errors++; else if (f.severity === 'warning') warnings++; else infos++;
+    }
+  }
+  void connection.sendNotification('racelens/status', { state: scanning ? 'scanning' : settings.enable ? 'ready' : 'disabled', errors, warnings, infos });
+}
+
+/** Analyses every .go file of the workspace folders, a directory at a time, with progress. */
+async function scanWorkspace(): Promise<void> {
+  await ready;
+  if (!settings.enable || !workspaceFolders.length) return;
+  scanning = true;
+  const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);
+  const dirs = [...new Set(workspaceFolders.flatMap((f) => expandPaths([path.join(f, '...')]).files).map((f) => path.dirname(f)))];
+  progress?.begin('racelens', 0, `Checking ${dirs.length} packages`, false);
+  for (let i = 0; i < dirs.length; i++) {
+    analyzeDir(dirs[i], true);
+    if (i % 10 === 9) {
+      progress?.report(Math.round((100 * (i + 1)) / dirs.length), `${i + 1}/${dirs.length} packages`);
+      await new Promise((r) => setImmediate(r)); // let edits and requests through
+    }
+  }
+  progress?.done();
+  scanning = false;
+  sendStatus();
+}
+
+let clientHasFolders = false;
+
 connection.onInitialize((params): InitializeResult => {
-  const opts = params.initializationOptions as Partial<Settings> | undefined;
-  settings = { ...settings, ...opts };
+  clientHasFolders = !!params.capabilities.workspace?.workspaceFolders;
+  settings = readSettings(params.initializationOptions, DEFAULT_SETTINGS);
+  configs.update(settings);
+  workspaceFolders = (params.workspaceFolders ?? []).filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri));
+  if (!workspaceFolders.length && params.rootUri?.startsWith('file:')) workspaceFolders = [fileURLToPath(params.rootUri)];
   return {
     capabilities: {
-      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: false },
-      codeActionProvider: { codeActionKinds: ['quickfix'] },
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+      hoverProvider: true,
+      workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
     serverInfo: { name: 'racelens', version },
   };
 });
 
+connection.onInitialized(() => {
+  void connection.client.register(DidChangeWatchedFilesNotification.type, {
+    watchers: [{ globPattern: '**/*.go' }, { globPattern: '**/go.mod' }, { globPattern: '**/.racelens.json' }],
+  }).catch(() => undefined);
+  if (clientHasFolders) {
+    connection.workspace.onDidChangeWorkspaceFolders((e) => {
+      workspaceFolders = workspaceFolders.filter((f) => !e.removed.some((r) => fileURLToPath(r.uri) === f));
+      workspaceFolders.push(...e.added.filter((a) => a.uri.startsWith('file:')).map((a) => fileURLToPath(a.uri)));
+      void scanWorkspace();
+    });
+  }
+  void scanWorkspace();
+});
+
+function reanalyzeEverything(): void {
+  for (const d of workspace?.openDocuments() ?? []) knownDirs.add(workspace!.dirOf(d.uri));
+  for (const dir of knownDirs) schedule(dir, 0);
+}
+
 connection.onDidChangeConfiguration((change) => {
-  const s = (change.settings as { racelens?: Partial<Settings> } | undefined)?.racelens;
-  if (s) settings = { ...settings, ...s };
-  for (const d of workspace?.openDocuments() ?? []) schedule(d.uri);
+  const raw = (change.settings as { racelens?: unknown } | undefined)?.racelens;
+  if (raw) {
+    settings = readSettings(raw, settings);
+    configs.update(settings);
+  }
+  if (!settings.enable) {
+    for (const uri of [...published.keys()]) publish(uri, workspace?.document(uri)?.version, [], new Map());
+    sendStatus();
+    return;
+  }
+  reanalyzeEverything();
 });
 
 connection.onDidOpenTextDocument(async ({ textDocument: td }) => {
   await ready;
   workspace!.openDocument(td.uri, td.version, td.text);
-  schedule(td.uri);
+  schedule(workspace!.dirOf(td.uri), 0);
 });
 
 connection.onDidChangeTextDocument(async ({ textDocument: td, contentChanges }) => {
   await ready;
-  if (!workspace!.changeDocument(td.uri, td.version, contentChanges as { range?: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }[])) return;
-  schedule(td.uri);
+  if (!workspace!.changeDocument(td.uri, td.version, contentChanges as Parameters<GoWorkspace['changeDocument']>[2])) return;
+  if (settings.run === 'onType') schedule(workspace!.dirOf(td.uri));
+});
+
+connection.onDidSaveTextDocument(async ({ textDocument: td }) => {
+  await ready;
+  schedule(workspace!.dirOf(td.uri), 0);
 });
 
 connection.onDidCloseTextDocument(async ({ textDocument: td }) => {
   await ready;
-  const closed = workspace!.document(td.uri);
-  clearTimeout(timers.get(td.uri));
+  const dir = workspace!.dirOf(td.uri);
   workspace!.closeDocument(td.uri);
+  // The editor's version is gone: clear it now. A file that exists on disk gets its diagnostics
+  // back from the directory's re-analysis, as every closed file of the workspace does.
   published.delete(td.uri);
   void connection.sendDiagnostics({ uri: td.uri, diagnostics: [] });
-  // Siblings in the package now see the file as it is on disk.
-  for (const d of workspace!.openDocuments()) {
-    if (closed && path.dirname(d.file.path) === path.dirname(closed.file.path)) schedule(d.uri);
-  }
+  if (td.uri.startsWith('file:')) schedule(dir, 0);
 });
 
 connection.onDidChangeWatchedFiles(async ({ changes }) => {
   await ready;
-  for (const c of changes) workspace!.invalidateDisk(uriToPath(c.uri));
-  for (const d of workspace!.openDocuments()) schedule(d.uri);
+  let everything = false;
+  for (const c of changes) {
+    const p = uriToPath(c.uri);
+    if (p.endsWith('go.mod')) { clearGoModCache(); everything = true; continue; }
+    if (p.endsWith('.racelens.json')) { configs.clear(); everything = true; continue; }
+    workspace!.invalidateDisk(p);
+    if (c.type === FileChangeType.Deleted && !workspace!.document(c.uri)) {
+      published.delete(c.uri);
+      void connection.sendDiagnostics({ uri: c.uri, diagnostics: [] });
+    }
+    schedule(path.dirname(p), 0);
+  }
+  if (everything) reanalyzeEverything();
 });
 
-connection.onCodeAction(({ textDocument, range, context }): CodeAction[] => {
-  const doc = workspace?.document(textDocument.uri);
+function overlaps(d: Diagnostic, range: { start: { line: number; character: number }; end: { line: number; character: number } }): boolean {
+  const before = (a: typeof range.start, b: typeof range.start) => a.line < b.line || (a.line === b.line && a.character < b.character);
+  return !before(d.range.end, range.start) && !before(range.end, d.range.start);
+}
+
+connection.onCodeAction(async ({ textDocument, range, context }): Promise<CodeAction[]> => {
+  await ready;
+  const doc = workspace!.document(textDocument.uri);
   const pub = published.get(textDocument.uri);
-  if (!doc || !pub || pub.version !== doc.version) return [];
+  const only = context.only;
+  const wants = (kind: string) => !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
   const actions: CodeAction[] = [];
-  const wanted = context.only;
-  if (wanted && !wanted.some((k) => k === 'quickfix' || 'quickfix'.startsWith(k + '.'))) return [];
+  if (doc && wants(FIX_ALL_KIND) && only) {
+    const dir = workspace!.dirOf(textDocument.uri);
+    const analysed = workspace!.analyzeDir(dir, []);
+    const texts = new Map(analysed.files.map((f) => [f.path, f.text]));
+    const parser = newGoParser();
+    try {
+      const result = await fixAllText(parser, texts, doc.file.path, allRules, configs.forDir(dir).config);
+      if (result) actions.push(fixAllAction(textDocument.uri, doc.file, result.after, result.count));
+    } finally {
+      parser.delete();
+    }
+    return actions;
+  }
+  if (!pub || (doc && pub.version !== doc.version) || !wants(CodeActionKind.QuickFix)) return actions;
+  const fileOf = (p: string) => {
+    const open = workspace!.document(workspace!.uriOf(p));
+    return open && open.version !== pub.openVersions.get(p) ? undefined : pub.files.get(p);
+  };
   pub.findings.forEach((f, i) => {
     const d = pub.diagnostics[i];
-    const overlaps = !(d.range.end.line < range.start.line || (d.range.end.line === range.start.line && d.range.end.character < range.start.character)
-      || d.range.start.line > range.end.line || (d.range.start.line === range.end.line && d.range.start.character > range.end.character));
-    if (!overlaps) return;
-    for (const fix of f.fixes) {
-      const fileOf = (p: string) => {
-        const open = workspace!.document(workspace!.uriOf(p));
-        return open && open.version !== pub.openVersions.get(p) ? undefined : pub.files.get(p);
-      };
-      const action = toCodeAction(fix, d, fileOf, (p) => workspace!.uriOf(p));
-      if (action) actions.push(action);
-    }
+    if (!overlaps(d, range)) return;
+    actions.push(...quickFixActions(f, d, fileOf, (p) => workspace!.uriOf(p)));
+    const file = pub.files.get(f.path);
+    if (file && f.ruleId !== 'unused-suppression') actions.push(ignoreAction(f, d, file, textDocument.uri));
+    actions.push(explainAction(f, d));
   });
   return actions;
+});
+
+connection.onHover(({ textDocument, position }): Hover | null => {
+  const pub = published.get(textDocument.uri);
+  if (!pub) return null;
+  const hits = pub.diagnostics
+    .map((d, i) => ({ d, f: pub.findings[i] }))
+    .filter(({ d }) => overlaps(d, { start: position, end: position }));
+  if (!hits.length) return null;
+  const parts = hits.map(({ f }) => {
+    const rule = ruleById(f.ruleId);
+    return `**racelens: ${rule?.title ?? f.ruleId}** (\`${f.ruleId}\`, ${f.severity})\n\n${rule?.doc ?? ''}\n\n[Rule documentation](${docsUrl(f.ruleId)})`;
+  });
+  return { contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') } };
 });
 
 connection.onShutdown(() => workspace?.dispose());

@@ -4,15 +4,33 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
 import type { Parser } from 'web-tree-sitter';
-import { analyze, type AnalysisResult } from '../engine/analyze';
-import { Package } from '../engine/package';
-import type { Rule } from '../engine/rule';
+import { analyze, type RuleFailure } from '../engine/analyze';
+import { groupIntoPackages, Package } from '../engine/package';
+import type { Finding, Rule } from '../engine/rule';
 import { SourceFile, type TextChange } from '../engine/source-file';
 import type { Position } from '../engine/text';
 import { readGoFile } from '../node/check';
 import { goVersionFor } from '../node/files';
 
 export interface OpenDocument { uri: string; version: number; file: SourceFile }
+
+export interface DirAnalysis {
+  dir: string;
+  files: SourceFile[];
+  findings: Finding[];
+  failures: RuleFailure[];
+}
+
+function collect(pkgs: Package[], rules: readonly Rule[]): { findings: Finding[]; failures: RuleFailure[] } {
+  const findings: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  for (const pkg of pkgs) {
+    const r = analyze(pkg, rules);
+    findings.push(...r.findings);
+    failures.push(...r.failures);
+  }
+  return { findings, failures };
+}
 export interface RangeChange { range?: { start: Position; end: Position }; text: string }
 
 export function uriToPath(uri: string): string {
@@ -80,30 +98,40 @@ export class GoWorkspace {
     return file;
   }
 
-  /** The package of an open document: its open siblings plus the rest of the directory on disk. */
-  packageOf(uri: string): Package | undefined {
-    const doc = this.document(uri);
-    if (!doc) return undefined;
-    doc.file.reparse(this.parser);
-    const name = doc.file.packageName;
-    if (!uri.startsWith('file:')) return new Package(path.dirname(doc.file.path), name ?? '', [doc.file]);
-    const dir = path.dirname(doc.file.path);
-    const files: SourceFile[] = [];
+  /** The directory whose packages an open document belongs to (its own key for untitled ones). */
+  dirOf(uri: string): string {
+    const p = uriToPath(uri);
+    return uri.startsWith('file:') ? path.dirname(p) : p;
+  }
+
+  /**
+   * Analyses every package of a directory: open documents as edited, the rest from disk. With
+   * `transient`, trees of closed files are freed afterwards (workspace scans keep no trees).
+   */
+  analyzeDir(dir: string, rules: readonly Rule[], transient = false): DirAnalysis {
+    const untitled = this.open.get(dir);
+    if (untitled) {
+      untitled.file.reparse(this.parser);
+      const pkg = new Package(dir, untitled.file.packageName ?? '', [untitled.file]);
+      return { dir, files: [untitled.file], ...collect([pkg], rules) };
+    }
     let names: string[] = [];
-    try { names = fs.readdirSync(dir).filter((n) => n.endsWith('.go')); } catch { /* directory gone: open files only */ }
+    try { names = fs.readdirSync(dir).filter((n) => n.endsWith('.go')); } catch { /* gone: open files only */ }
     const paths = new Set([...names.map((n) => path.join(dir, n)), ...[...this.open.keys()].filter((p) => path.dirname(p) === dir)]);
+    const files: SourceFile[] = [];
+    const closed: string[] = [];
     for (const p of [...paths].sort()) {
       const open = this.open.get(p);
       if (open) open.file.reparse(this.parser);
+      else closed.push(p);
       const file = open?.file ?? this.diskFile(p);
-      if (file && file.packageName === name) files.push(file);
+      if (file) files.push(file);
     }
-    return new Package(dir, name ?? '', files, goVersionFor(dir));
-  }
-
-  analyzePackage(uri: string, rules: readonly Rule[]): { pkg: Package; result: AnalysisResult } | undefined {
-    const pkg = this.packageOf(uri);
-    return pkg && { pkg, result: analyze(pkg, rules) };
+    try {
+      return { dir, files, ...collect(groupIntoPackages(files, goVersionFor), rules) };
+    } finally {
+      if (transient && ![...this.open.keys()].some((p) => path.dirname(p) === dir)) for (const p of closed) this.invalidateDisk(p);
+    }
   }
 
   dispose(): void {

@@ -140,6 +140,7 @@ function insertGuardFix(file: SourceFile, stmt: Node, mText: string, index: Node
     title: `Create ${target} before writing to it`,
     edits: [{ path: file.path, start: stmt.startIndex, end: stmt.startIndex, newText }],
     isPreferred: true,
+    safe: true,
   }];
 }
 

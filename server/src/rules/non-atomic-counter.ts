@@ -74,7 +74,7 @@ function atomicCounterFix(model: SharedStateModel, v: SharedVar): Fix[] {
     edits.push({ path: declFile.path, start: typeNode.startIndex, end: typeNode.endIndex, newText: `${name}.${kind.type}` });
   }
   const title = typed ? `Use atomic.${kind.type}` : `Use atomic.Add${kind.fn}`;
-  return [{ title, edits, isPreferred: true }];
+  return [{ title, edits, isPreferred: true, safe: true }];
 }
 
 export const nonAtomicCounter: Rule = {

@@ -63,7 +63,7 @@ function atomicFix(model: SharedStateModel, v: SharedVar): Fix[] {
   edits.push({ path: file.path, start: decl.startIndex, end: decl.endIndex, newText: lines.join('\n') });
   if (atomic.edit) edits.push({ ...atomic.edit, path: file.path });
   const title = usePointer ? `Switch to atomic.Pointer[${typeText.slice(1)}]` : 'Switch to atomic.Value';
-  return [{ title, edits, isPreferred: true }];
+  return [{ title, edits, isPreferred: true, safe: true }];
 }
 
 export const sharedVarSwap: Rule = {

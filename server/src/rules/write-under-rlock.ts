@@ -15,7 +15,7 @@ function upgradeFix(model: SharedStateModel, a: Access, key: string): Fix[] {
     return { path: a.file.path, start: field.startIndex, end: field.endIndex, newText: field.text.slice(1) };
   });
   const name = fn.name ? (fn.recvType ? `${fn.recvType}.${fn.name}` : fn.name) : 'this function';
-  return [{ title: `Use Lock/Unlock instead of RLock/RUnlock in ${name}`, edits, isPreferred: true }];
+  return [{ title: `Use Lock/Unlock instead of RLock/RUnlock in ${name}`, edits, isPreferred: true, safe: true }];
 }
 
 export const writeUnderRlock: Rule = {

@@ -215,7 +215,7 @@ function buildFix(model: SharedStateModel, v: SharedVar): Fix {
   }
   edits.push(...regionEdits(regions));
   if (edits.length === mutex.declare.length) throw new NoFix('nothing to guard');
-  return { title: `Wrap in mutex: guard ${v.name} with ${mutex.label}`, edits, isPreferred: true };
+  return { title: `Wrap in mutex: guard ${v.name} with ${mutex.label}`, edits, isPreferred: true, safe: true };
 }
 
 /** Lock before and unlock after each region; adjacent statements of one block share a pair. */

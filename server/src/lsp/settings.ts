@@ -1,0 +1,59 @@
+// Editor settings (racelens.*) merged with the repository's .racelens.json.
+import * as path from 'path';
+import { mergeConfigs, type RacelensConfig, type RuleSetting } from '../engine/config';
+import { loadConfig, type LoadedConfig } from '../node/config';
+
+export interface Settings {
+  enable: boolean;
+  run: 'onType' | 'onSave';
+  rules: Record<string, RuleSetting>;
+  exclude: string[];
+  debounceMs: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = { enable: true, run: 'onType', rules: {}, exclude: [], debounceMs: 25 };
+
+export function readSettings(raw: unknown, base: Settings = DEFAULT_SETTINGS): Settings {
+  const r = (raw ?? {}) as Partial<Settings>;
+  return {
+    enable: typeof r.enable === 'boolean' ? r.enable : base.enable,
+    run: r.run === 'onSave' || r.run === 'onType' ? r.run : base.run,
+    rules: r.rules && typeof r.rules === 'object' ? r.rules : base.rules,
+    exclude: Array.isArray(r.exclude) ? r.exclude.filter((g) => typeof g === 'string') : base.exclude,
+    debounceMs: typeof r.debounceMs === 'number' && r.debounceMs >= 0 ? r.debounceMs : base.debounceMs,
+  };
+}
+
+/** Per-directory effective configuration: .racelens.json, then the editor settings on top. */
+export class ConfigResolver {
+  private readonly cache = new Map<string, LoadedConfig | Error>();
+
+  constructor(private settings: Settings, private readonly onError: (message: string) => void) {}
+
+  update(settings: Settings): void {
+    this.settings = settings;
+  }
+
+  /** Forget cached .racelens.json files (one changed). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  forDir(dir: string): { config: RacelensConfig; root: string } {
+    let loaded = this.cache.get(dir);
+    if (!loaded) {
+      try {
+        loaded = loadConfig(dir);
+      } catch (e) {
+        loaded = e as Error;
+        this.onError((e as Error).message);
+      }
+      this.cache.set(dir, loaded);
+    }
+    const file = loaded instanceof Error ? { config: {}, root: dir } : loaded;
+    return {
+      config: mergeConfigs(file.config, { rules: this.settings.rules, exclude: this.settings.exclude }),
+      root: file.root ?? path.resolve(dir),
+    };
+  }
+}
