@@ -43,6 +43,9 @@ export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
       failures.push({ ruleId: rule.id, error });
     }
   }
+  // Generated files take part (their declarations matter) but nobody edits them: no findings.
+  const generated = new Set(pkg.files.filter((f) => f.isGenerated).map((f) => f.path));
+  if (generated.size) findings.splice(0, findings.length, ...findings.filter((f) => !generated.has(f.path)));
   const suppressions = new Map(pkg.files.map((f) => [f.path, readSuppressions(f)]));
   const used = new Set<Suppression>();
   const kept = findings.filter((f) => {

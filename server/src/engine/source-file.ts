@@ -6,6 +6,9 @@ import { readImports, type ImportSpec } from './imports';
 import { isLocallyDeclared } from './scope';
 import { LineIndex, advancePoint, treePointAt, type Position, type Range } from './text';
 
+/** Files larger than this are not parsed: generated tables, not code a person races on. */
+export const MAX_PARSED_CHARS = 5 * 1024 * 1024;
+
 export interface QualifiedCall { call: Node; name: string; qualifier?: Node }
 
 /** A change in the units LSP uses: replace [start, end) of the current text with `text`. */
@@ -18,10 +21,26 @@ export class SourceFile {
 
   private constructor(readonly path: string, private currentText: string, private currentTree: Tree) {}
 
+  /** Why the file is not parsed (too large); its tree is empty and it takes part in no package. */
+  skipped?: string;
+
   static parse(parser: Parser, path: string, text: string): SourceFile {
+    if (text.length > MAX_PARSED_CHARS) {
+      const tree = parser.parse('');
+      if (!tree) throw new Error(`parse failed: ${path}`);
+      const file = new SourceFile(path, text, tree);
+      file.skipped = `${(text.length / 1048576).toFixed(1)} MB is over the ${MAX_PARSED_CHARS / 1048576} MB limit`;
+      return file;
+    }
     const tree = parser.parse(text);
     if (!tree) throw new Error(`parse failed: ${path}`);
     return new SourceFile(path, text, tree);
+  }
+
+  /** `// Code generated ... DO NOT EDIT.` before the package clause (the Go convention). */
+  get isGenerated(): boolean {
+    const head = this.currentText.slice(0, Math.max(0, this.currentText.search(/^package\s/m)));
+    return /^\/\/ Code generated .* DO NOT EDIT\.$/m.test(head);
   }
 
   get text(): string { return this.currentText; }
@@ -110,6 +129,10 @@ export class SourceFile {
     for (const ch of changes) {
       const start = Math.max(0, Math.min(ch.start, text.length));
       const end = Math.max(start, Math.min(ch.end, text.length));
+      if (this.skipped) {
+        text = text.slice(0, start) + ch.text + text.slice(end);
+        continue;
+      }
       const startPosition = treePointAt(text, start);
       const oldEndPosition = treePointAt(text, end);
       this.currentTree.edit(new Edit({
@@ -124,7 +147,7 @@ export class SourceFile {
     }
     this.currentText = text;
     this.invalidate();
-    this.pendingReparse = true;
+    this.pendingReparse = !this.skipped;
   }
 
   /** Incremental reparse after edit(); a no-op when nothing changed. */

@@ -85,3 +85,18 @@ export function advancePoint(from: { row: number; column: number }, inserted: st
   for (let i = inserted.indexOf('\n'); i !== -1; i = inserted.indexOf('\n', i + 1)) rows++;
   return { row: from.row + rows, column: inserted.length - last - 1 };
 }
+
+/**
+ * Applies edits computed against `original` to `text`, refusing (throwing) when the text around
+ * any edit is no longer what the fix saw — e.g. the same fix applied twice — instead of
+ * corrupting the file.
+ */
+export function applyEditsChecked(text: string, original: string, edits: readonly TextEdit[], context = 16): string {
+  for (const e of edits) {
+    const from = Math.max(0, e.start - context);
+    if (text.slice(from, e.end + context) !== original.slice(from, e.end + context)) {
+      throw new Error(`stale edit at ${e.start}: the text changed since the fix was computed`);
+    }
+  }
+  return applyEdits(text, edits);
+}

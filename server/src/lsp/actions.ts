@@ -29,8 +29,10 @@ export function explainAction(f: Finding, d: Diagnostic): CodeAction {
   };
 }
 
-export function quickFixActions(f: Finding, d: Diagnostic, fileOf: (p: string) => SourceFile | undefined, uriOf: (p: string) => string): CodeAction[] {
-  return f.fixes.map((fix) => toCodeAction(fix, d, fileOf, uriOf)).filter((a): a is CodeAction => !!a);
+export function quickFixActions(
+  f: Finding, d: Diagnostic, fileOf: (p: string) => SourceFile | undefined, uriOf: (p: string) => string, versionOf?: (p: string) => number | null,
+): CodeAction[] {
+  return f.fixes.map((fix) => toCodeAction(fix, d, fileOf, uriOf, versionOf)).filter((a): a is CodeAction => !!a);
 }
 
 /** One edit replacing the whole document: the result of the fix-all rounds. */

@@ -1,5 +1,5 @@
 // Engine findings and fixes → LSP diagnostics and code actions.
-import { CodeActionKind, DiagnosticSeverity, type CodeAction, type Diagnostic, type TextEdit } from 'vscode-languageserver';
+import { CodeActionKind, DiagnosticSeverity, type CodeAction, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
 import type { Finding, Fix } from '../engine/rule';
 import type { SourceFile } from '../engine/source-file';
 import { docsUrl } from '../rules';
@@ -20,12 +20,23 @@ export function toDiagnostic(f: Finding, uriOf: (path: string) => string): Diagn
   };
 }
 
-export function toCodeAction(fix: Fix, diagnostic: Diagnostic, fileOf: (path: string) => SourceFile | undefined, uriOf: (path: string) => string): CodeAction | undefined {
+/**
+ * A fix as a WorkspaceEdit. With `versionOf` (clients that support documentChanges) every edit
+ * names the document version it was computed for, so an editor refuses it once the text moved
+ * on instead of applying it at the wrong place.
+ */
+export function toCodeAction(
+  fix: Fix, diagnostic: Diagnostic, fileOf: (path: string) => SourceFile | undefined, uriOf: (path: string) => string,
+  versionOf?: (path: string) => number | null,
+): CodeAction | undefined {
   const changes: Record<string, TextEdit[]> = {};
   for (const e of fix.edits) {
     const file = fileOf(e.path);
     if (!file) return undefined; // a file of the fix is gone: offer nothing rather than a broken edit
     (changes[uriOf(e.path)] ??= []).push({ range: file.rangeOf(e.start, e.end), newText: e.newText });
   }
-  return { title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: !!fix.isPreferred, edit: { changes } };
+  const edit: WorkspaceEdit = versionOf
+    ? { documentChanges: fix.edits.map((e) => e.path).filter((p, i, all) => all.indexOf(p) === i).map((p) => ({ textDocument: { uri: uriOf(p), version: versionOf(p) }, edits: changes[uriOf(p)] })) }
+    : { changes };
+  return { title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: !!fix.isPreferred, edit };
 }

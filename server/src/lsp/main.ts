@@ -4,7 +4,7 @@
 import * as path from 'path';
 import { fileURLToPath } from 'url';
 import {
-  CodeActionKind, createConnection, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind,
+  CodeActionKind, createConnection, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind,
   type CodeAction, type Diagnostic, type Hover, type InitializeResult,
 } from 'vscode-languageserver/node';
 import { version } from '../../../package.json';
@@ -72,7 +72,7 @@ function analyzeDir(dir: string, transient: boolean): void {
     const uri = workspace.uriOf(file.path);
     const doc = workspace.document(uri);
     const mine = excluded(file.path) ? [] : findings.filter((f) => f.path === file.path);
-    publish(uri, doc?.version, mine, files, openVersions);
+    publish(uri, doc?.version, mine, files, openVersions, doc ? skippedNotice(file) : undefined);
   }
   // Files that left the directory (deleted, or closed and never saved) keep no diagnostics.
   for (const uri of [...published.keys()]) {
@@ -84,10 +84,29 @@ function analyzeDir(dir: string, transient: boolean): void {
   sendStatus();
 }
 
-function publish(uri: string, version: number | undefined, findings: Finding[], files: Map<string, SourceFile>, openVersions = new Map<string, number>()): void {
+/** One info diagnostic for an open file racelens does not check: too large, or generated. */
+function skippedNotice(file: SourceFile): Diagnostic | undefined {
+  const reason = file.skipped ?? (file.isGenerated ? 'a generated file (// Code generated ... DO NOT EDIT.)' : undefined);
+  if (!reason) return undefined;
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Information, source: 'racelens', code: 'skipped',
+    message: `racelens does not check this file: ${reason}`,
+  };
+}
+
+function publish(
+  uri: string, version: number | undefined, findings: Finding[], files: Map<string, SourceFile>,
+  openVersions = new Map<string, number>(), notice?: Diagnostic,
+): void {
   const current = workspace?.document(uri);
   if (current && current.version !== version) return; // stale: a newer edit will publish
   const diagnostics = findings.map((f) => toDiagnostic(f, (p) => workspace!.uriOf(p)));
+  if (notice) {
+    void connection.sendDiagnostics({ uri, version, diagnostics: [notice] });
+    published.delete(uri);
+    return;
+  }
   if (!diagnostics.length && !published.has(uri) && !current) return; // closed file, nothing new to say
   if (diagnostics.length) published.set(uri, { version, findings, diagnostics, files, openVersions });
   else published.delete(uri);
@@ -127,9 +146,11 @@ async function scanWorkspace(): Promise<void> {
 }
 
 let clientHasFolders = false;
+let clientHasDocumentChanges = false;
 
 connection.onInitialize((params): InitializeResult => {
   clientHasFolders = !!params.capabilities.workspace?.workspaceFolders;
+  clientHasDocumentChanges = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
   settings = readSettings(params.initializationOptions, DEFAULT_SETTINGS);
   configs.update(settings);
   workspaceFolders = (params.workspaceFolders ?? []).filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri));
@@ -256,7 +277,8 @@ connection.onCodeAction(async ({ textDocument, range, context }): Promise<CodeAc
   pub.findings.forEach((f, i) => {
     const d = pub.diagnostics[i];
     if (!overlaps(d, range)) return;
-    actions.push(...quickFixActions(f, d, fileOf, (p) => workspace!.uriOf(p)));
+    const versionOf = clientHasDocumentChanges ? (p: string) => pub.openVersions.get(p) ?? null : undefined;
+    actions.push(...quickFixActions(f, d, fileOf, (p) => workspace!.uriOf(p), versionOf));
     const file = pub.files.get(f.path);
     if (file && f.ruleId !== 'unused-suppression') actions.push(ignoreAction(f, d, file, textDocument.uri));
     actions.push(explainAction(f, d));

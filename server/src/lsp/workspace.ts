@@ -125,7 +125,7 @@ export class GoWorkspace {
       if (open) open.file.reparse(this.parser);
       else closed.push(p);
       const file = open?.file ?? this.diskFile(p);
-      if (file) files.push(file);
+      if (file && (open || !file.skipped)) files.push(file);
     }
     try {
       return { dir, files, ...collect(groupIntoPackages(files, goVersionFor), rules) };

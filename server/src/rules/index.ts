@@ -1,5 +1,6 @@
 // Every rule racelens ships, in documentation order. A rule is one file named after its id.
 import type { Rule } from '../engine/rule';
+import { appendWithoutPrealloc } from './append-without-prealloc';
 import { concurrentMapAccess } from './concurrent-map-access';
 import { gcDisabled } from './gc-disabled';
 import { gomaxprocsHardcoded } from './gomaxprocs-hardcoded';
@@ -20,7 +21,7 @@ export const allRules: readonly Rule[] = [
   concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Runtime misuse
-  manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast,
+  manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,
   // Suppressions
   unusedSuppression,
 ];
