@@ -15,11 +15,21 @@ import { unguardedAccess } from './unguarded-access';
 import { unsafePointerCast } from './unsafe-pointer-cast';
 import { unusedSuppression } from './unused-suppression';
 import { writeUnderRlock } from './write-under-rlock';
+import { goroutineLeakSend } from './goroutine-leak-send';
+import { unstoppableGoroutine } from './unstoppable-goroutine';
+import { rangeUnclosedChannel } from './range-unclosed-channel';
+import { missingUnlock } from './missing-unlock';
+import { doubleLock } from './double-lock';
+import { lockOrderInversion } from './lock-order-inversion';
+import { blockingUnderLock } from './blocking-under-lock';
 
 export const allRules: readonly Rule[] = [
   // Maps and shared state
   concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
+  // Goroutine lifecycle
+  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, missingUnlock,
+  doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,
   // Suppressions

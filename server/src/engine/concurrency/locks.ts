@@ -119,6 +119,13 @@ export class LockAnalysis {
         if (key && !before.has(key)) released.add(key);
       }
     }
+    // `mu.Lock(); defer mu.Unlock()` releases on return: the caller is left unlocked.
+    for (const stmt of list.namedChildren) {
+      const deferred = stmt?.type === 'defer_statement' ? stmt.namedChild(0) : null;
+      const lc = deferred && lockCall(deferred);
+      const key = lc && (lc.method === 'Unlock' || lc.method === 'RUnlock') ? this.keyOf(lc, unit.file) : undefined;
+      if (key) held.delete(key);
+    }
     for (const k of released) if (!held.has(k)) out.set(k, null);
     for (const [k, m] of held) out.set(k, m);
     return out;
@@ -281,6 +288,229 @@ export class LockAnalysis {
     }
     return out;
   }
+
+  // Lock instances and conservative releases, for double-lock, lock-order-inversion and
+  // blocking-under-lock. Nothing above depends on these.
+
+  private readonly ownOps = new Map<string, OwnLockOp[]>();
+  private readonly releaseCache = new Map<string, ReleaseEvent[]>();
+  private readonly releasedCache = new Map<string, Set<string>>();
+
+  /** Lock calls in `unit`'s own code (nested function literals excluded), in source order. */
+  ownLockOps(unit: FuncUnit): OwnLockOp[] {
+    let ops = this.ownOps.get(unit.id);
+    if (ops) return ops;
+    ops = [];
+    for (const c of this.lockCalls(unit)) {
+      if (this.units.enclosing(c.call)?.id !== unit.id) continue;
+      const lc = lockCall(c.call)!;
+      const parent = c.call.parent;
+      ops.push({ ...c, mutex: lc.mutex, text: mutexText(lc.mutex), deferred: parent?.type === 'defer_statement', statement: parent?.type === 'expression_statement' });
+    }
+    this.ownOps.set(unit.id, ops);
+    return ops;
+  }
+
+  /**
+   * Mutexes locked by `unit`'s own statements and still held at `node`, as instances: the mutex
+   * expression's text (`a.mu` and `b.mu` differ) with its key, mode and the call that took it.
+   * The path rules are locksAt's (statements preceding the node in its enclosing blocks; a
+   * deferred Unlock keeps the lock), made conservative: an Unlock, or a call of a helper that
+   * unlocks, nested in an earlier statement releases the key unless its branch then returns,
+   * panics or breaks out past the node. Locks taken by callers are not included.
+   */
+  heldLocksAt(node: Node, unit: FuncUnit): HeldLock[] {
+    const held: HeldLock[] = [];
+    const drop = (key: string | undefined, text: string | undefined) => {
+      for (let i = held.length - 1; i >= 0; i--) {
+        if ((key && held[i].key === key) || (text && held[i].text === text)) held.splice(i, 1);
+      }
+    };
+    this.walkPreceding(node, unit, (stmt) => {
+      const lc = lockCall(stmt);
+      if (lc) {
+        const key = mutexKey(lc.mutex, unit.file, this.pkg, this.units);
+        const text = mutexText(lc.mutex);
+        if (lc.method === 'Unlock' || lc.method === 'RUnlock') { drop(key, text); return; }
+        if (!key) return;
+        const mode = lc.method === 'Lock' ? 'w' : 'r';
+        const same = held.find((h) => h.text === text);
+        if (same) { if (mode === 'w') same.mode = 'w'; } else held.push({ key, text, mode, call: stmt.namedChild(0)!, mutex: lc.mutex });
+        return;
+      }
+      for (const e of this.releasesIn(stmt, unit)) drop(e.key, e.text);
+    });
+    return held;
+  }
+
+  /** locksAt (callers' locks and helper summaries included), with nested releases as in heldLocksAt. */
+  heldKeysAt(node: Node, unit: FuncUnit): LockSet {
+    const held: LockSet = new Map(this.entry(unit));
+    this.walkPreceding(node, unit, (stmt) => {
+      this.apply(stmt, held, unit.file);
+      if (lockCall(stmt)) return;
+      // apply's helper summaries keep `mu.Lock(); defer mu.Unlock()` held after the call: it is not.
+      const call = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
+      const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
+      const callee = fn ? this.units.resolveFunction(fn, unit.file) : undefined;
+      if (callee) for (const k of this.deferredUnlocks(callee)) held.delete(k);
+      for (const e of this.releasesIn(stmt, unit)) if (e.key) held.delete(e.key);
+    });
+    return held;
+  }
+
+  private readonly deferredCache = new Map<string, Set<string>>();
+
+  /** Keys a function unlocks in a deferred call or deferred closure: released when it returns. */
+  private deferredUnlocks(unit: FuncUnit): Set<string> {
+    let keys = this.deferredCache.get(unit.id);
+    if (keys) return keys;
+    keys = new Set();
+    for (const c of this.lockCalls(unit)) {
+      if (c.method !== 'Unlock' && c.method !== 'RUnlock') continue;
+      for (let n = c.call.parent; n && n.id !== unit.node.id; n = n.parent) {
+        if (n.type === 'defer_statement') { keys.add(c.key); break; }
+      }
+    }
+    this.deferredCache.set(unit.id, keys);
+    return keys;
+  }
+
+  private walkPreceding(node: Node, unit: FuncUnit, visit: (stmt: Node) => void): void {
+    if (!unit.body) return;
+    const path: Node[] = [];
+    for (let n: Node | null = node; n && n.id !== unit.body.id; n = n.parent) path.push(n);
+    path.push(unit.body);
+    for (let i = path.length - 1; i > 0; i--) {
+      const container = path[i];
+      if (container.type !== 'block' && container.type !== 'statement_list') continue;
+      const child = path[i - 1];
+      for (const stmt of container.namedChildren) {
+        if (!stmt || stmt.startIndex >= child.startIndex) break;
+        visit(stmt);
+      }
+    }
+  }
+
+  /** Releases inside `stmt` whose effect can reach the statement after it. */
+  private releasesIn(stmt: Node, unit: FuncUnit): ReleaseEvent[] {
+    const out: ReleaseEvent[] = [];
+    for (const e of this.releaseEvents(unit)) {
+      if (e.node.startIndex >= stmt.endIndex) break;
+      if (e.node.startIndex >= stmt.startIndex && this.flowsOut(e, stmt)) out.push(e);
+    }
+    return out;
+  }
+
+  /** Unlock calls in a unit's text, and calls of package functions that leave a mutex released. */
+  private releaseEvents(unit: FuncUnit): ReleaseEvent[] {
+    let events = this.releaseCache.get(unit.id);
+    if (events) return events;
+    events = [];
+    const text = unit.file.text;
+    // `mu.Unlock()`, and the method value `mu.Unlock` (`unlock := mu.Unlock`, `t.Cleanup(mu.Unlock)`):
+    // whoever calls it may release the mutex, so it counts where it appears.
+    const re = /\.R?Unlock(?:\(\)|(?![\w$(]))/g;
+    re.lastIndex = unit.start;
+    for (let m = re.exec(text); m && m.index < unit.end; m = re.exec(text)) {
+      const name = m[0].replace(/[.()]/g, '');
+      const sel = unit.file.root.descendantForIndex(m.index + 1, m.index + 1 + name.length)?.parent;
+      if (sel?.type !== 'selector_expression') continue;
+      const call = sel.parent?.type === 'call_expression' && sel.parent.childForFieldName('function')?.id === sel.id ? sel.parent : null;
+      const lc = call ? lockCall(call) : undefined;
+      const mutex = call ? lc?.mutex : sel.childForFieldName('operand');
+      if (!mutex || (call && !lc)) continue;
+      events.push({ node: call ?? sel, key: mutexKey(mutex, unit.file, this.pkg, this.units), text: mutexText(mutex) });
+    }
+    for (const c of this.units.callsOf(unit)) {
+      for (const key of this.releasedBy(c.callee)) events.push({ node: c.call, key });
+    }
+    events.sort((a, b) => a.node.startIndex - b.node.startIndex);
+    this.releaseCache.set(unit.id, events);
+    return events;
+  }
+
+  /** Keys a call of `unit` may leave released: its first operation on the key is an Unlock (or, with none, a callee's is). */
+  private releasedBy(unit: FuncUnit, depth = 0, seen = new Set<string>()): Set<string> {
+    const cached = depth === 0 ? this.releasedCache.get(unit.id) : undefined;
+    if (cached) return cached;
+    const out = new Set<string>();
+    if (depth > 2 || seen.has(unit.id) || !unit.body) return out;
+    seen.add(unit.id);
+    const first = new Map<string, string>();
+    for (const op of this.ownLockOps(unit)) if (!first.has(op.key)) first.set(op.key, op.method);
+    for (const [k, m] of first) if (m === 'Unlock' || m === 'RUnlock') out.add(k);
+    for (const c of this.units.callsOf(unit)) {
+      if (this.units.enclosing(c.call)?.id !== unit.id) continue;
+      for (const k of this.releasedBy(c.callee, depth + 1, seen)) if (!first.has(k)) out.add(k);
+    }
+    if (depth === 0) this.releasedCache.set(unit.id, out);
+    return out;
+  }
+
+  /**
+   * Whether a release nested in `top` reaches the end of `top`: not deferred, and no enclosing
+   * block inside `top` returns, panics, breaks out past `top` or locks the key again after it.
+   * A release inside a function literal (other than a deferred one) counts: it may run, say in a
+   * goroutine that unlocks a mutex used as a semaphore.
+   */
+  private flowsOut(e: ReleaseEvent, top: Node): boolean {
+    let child = e.node;
+    for (let n = e.node.parent; n; child = n, n = n.parent) {
+      if (n.type === 'defer_statement') return false;
+      if (n.type === 'func_literal') {
+        const call = n.parent;
+        return !(call?.type === 'call_expression' && call.parent?.type === 'defer_statement');
+      }
+      if (n.type === 'block' || n.type === 'statement_list') {
+        let after = false;
+        for (const s of n.namedChildren) {
+          if (!s) continue;
+          if (s.id === child.id) { after = true; continue; }
+          if (!after) continue;
+          if (this.terminates(s, top)) return false;
+          const lc = lockCall(s);
+          if (e.key && lc && (lc.method === 'Lock' || lc.method === 'RLock') && mutexKey(lc.mutex, this.pkg.fileOf(s)!, this.pkg, this.units) === e.key) return false;
+        }
+      }
+      if (n.id === top.id) return true;
+    }
+    return true;
+  }
+
+  /** `s` leaves the enclosing statements for good: return, panic, log.Fatal, or break/continue of a loop around `top`. */
+  private terminates(s: Node, top: Node): boolean {
+    switch (s.type) {
+      case 'return_statement':
+        return true;
+      case 'expression_statement': {
+        const call = s.namedChild(0);
+        const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
+        if (fn?.type === 'identifier') return fn.text === 'panic';
+        if (fn?.type !== 'selector_expression') return false;
+        const name = fn.childForFieldName('field')?.text ?? '';
+        return /^(?:Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln|FailNow|SkipNow|Skip|Skipf|Goexit)$/.test(name)
+          || (name === 'Exit' && fn.childForFieldName('operand')?.text === 'os');
+      }
+      case 'break_statement':
+      case 'continue_statement': {
+        const label = s.namedChild(0)?.text;
+        let target: Node | null = null;
+        for (let n = s.parent; n && !target; n = n.parent) {
+          if (n.type === 'func_literal' || n.type === 'function_declaration' || n.type === 'method_declaration') break;
+          if (label) {
+            if (n.type === 'labeled_statement' && n.childForFieldName('label')?.text === label) target = n;
+          } else if (n.type === 'for_statement' || (s.type === 'break_statement'
+            && (n.type === 'expression_switch_statement' || n.type === 'type_switch_statement' || n.type === 'select_statement'))) {
+            target = n;
+          }
+        }
+        return !!target && target.id !== top.id && target.startIndex <= top.startIndex && top.endIndex <= target.endIndex;
+      }
+      default:
+        return false;
+    }
+  }
 }
 
 /** Two accesses exclude each other when both hold one mutex and at least one holds it for writing. */
@@ -291,4 +521,35 @@ export function excludes(a: LockSet, b: LockSet): boolean {
     if (other && (m === 'w' || other === 'w')) return true;
   }
   return false;
+}
+
+/** A mutex held at a point, as the instance the code names (LockAnalysis.heldLocksAt). */
+export interface HeldLock {
+  key: string;
+  /** The mutex expression without whitespace: `a.mu`, `mu`, `s` (an embedded mutex). */
+  text: string;
+  mode: 'r' | 'w';
+  /** The Lock/RLock call that took it. */
+  call: Node;
+  mutex: Node;
+}
+
+/** A lock call in a unit's own code (LockAnalysis.ownLockOps). */
+export interface OwnLockOp {
+  call: Node;
+  method: string;
+  key: string;
+  mutex: Node;
+  text: string;
+  /** `defer mu.Unlock()`. */
+  deferred: boolean;
+  /** A statement of its own (`mu.Lock()` on a line), not a deferred or nested call. */
+  statement: boolean;
+}
+
+interface ReleaseEvent { node: Node; key?: string; text?: string }
+
+/** A mutex expression's text without whitespace: how instances are compared within a function. */
+export function mutexText(mutex: Node): string {
+  return mutex.text.replace(/\s+/g, '');
 }
