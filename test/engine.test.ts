@@ -9,6 +9,7 @@ import { defaultPackageName } from '../server/src/engine/imports';
 import { groupIntoPackages } from '../server/src/engine/package';
 import type { Rule } from '../server/src/engine/rule';
 import { SourceFile } from '../server/src/engine/source-file';
+import { LineIndex } from '../server/src/engine/text';
 import { grammarDir } from '../server/src/node/grammar';
 import { manualGc } from '../server/src/rules/manual-gc';
 import { testParser } from './support/engine';
@@ -75,6 +76,28 @@ describe('incremental reparse', () => {
     assert.equal(file.stale, false);
     assert.equal(file.callsTo('runtime', ['GC']).length, 1);
     file.dispose();
+  });
+});
+
+describe('line index', () => {
+  it('updates incrementally exactly as a fresh scan, with LF, CRLF and lone CR', () => {
+    const rand = rng(42);
+    const pieces = ['a', '\n', '\r\n', '\r', '日', '😀', 'xy\nz', '\r\n\r\n', ''];
+    for (let run = 0; run < 200; run++) {
+      let text = 'package x\r\nfunc f() {\n\tgo g()\r}\n';
+      let idx = new LineIndex(text);
+      for (let step = 0; step < 30; step++) {
+        const start = Math.floor(rand() * (text.length + 1));
+        const end = Math.min(text.length, start + Math.floor(rand() * 4));
+        const ins = pieces[Math.floor(rand() * pieces.length)];
+        const next = text.slice(0, start) + ins + text.slice(end);
+        idx = idx.withChange(next, start, end, ins);
+        text = next;
+        const fresh = new LineIndex(text);
+        assert.equal(idx.lineCount, fresh.lineCount, `run ${run} step ${step}`);
+        for (let l = 0; l < fresh.lineCount; l++) assert.equal(idx.lineStart(l), fresh.lineStart(l), `run ${run} step ${step} line ${l}`);
+      }
+    }
   });
 });
 

@@ -6,7 +6,14 @@ import type { Finding, Pass, RelatedInfo, Report, Rule } from './rule';
 export interface RuleFailure { ruleId: string; error: unknown }
 export interface AnalysisResult { findings: Finding[]; failures: RuleFailure[] }
 
-export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
+export interface AnalyzeOptions {
+  /** Report only on these paths (the editor's per-keystroke pass); the package is still visible. */
+  only?: ReadonlySet<string>;
+}
+
+export function analyze(pkg: Package, rules: readonly Rule[], options: AnalyzeOptions = {}): AnalysisResult {
+  const only = options.only;
+  const files = only ? pkg.files.filter((f) => only.has(f.path)) : pkg.files;
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   const byPath = new Map(pkg.files.map((f) => [f.path, f]));
@@ -15,7 +22,9 @@ export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
     const pass: Pass = {
       rule,
       pkg,
+      files,
       report(r: Report) {
+        if (only && !only.has(r.file.path)) return;
         const start = r.start ?? r.node?.startIndex ?? 0;
         const end = r.end ?? r.node?.endIndex ?? start;
         const related: RelatedInfo[] = (r.related ?? []).map((rel) => {
@@ -46,7 +55,7 @@ export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
   // Generated files take part (their declarations matter) but nobody edits them: no findings.
   const generated = new Set(pkg.files.filter((f) => f.isGenerated).map((f) => f.path));
   if (generated.size) findings.splice(0, findings.length, ...findings.filter((f) => !generated.has(f.path)));
-  const suppressions = new Map(pkg.files.map((f) => [f.path, readSuppressions(f)]));
+  const suppressions = new Map(files.map((f) => [f.path, readSuppressions(f)]));
   const used = new Set<Suppression>();
   const kept = findings.filter((f) => {
     const s = (suppressions.get(f.path) ?? []).find((x) => suppresses(x, f));
@@ -56,7 +65,7 @@ export function analyze(pkg: Package, rules: readonly Rule[]): AnalysisResult {
   // A racelens suppression that silences nothing is stale: say so, for rules that ran.
   const ran = new Set(rules.map((r) => r.id));
   if (ran.has(UNUSED_SUPPRESSION)) {
-    for (const file of pkg.files) {
+    for (const file of files) {
       for (const s of suppressions.get(file.path) ?? []) {
         if (used.has(s) || s.kind !== 'racelens' || (s.rules !== 'all' && ![...s.rules].some((id) => ran.has(id)))) continue;
         const ids = s.rules === 'all' ? 'any rule' : [...s.rules].join(', ');

@@ -13,6 +13,11 @@ export interface Rule {
   /** One or two sentences: what is wrong and what to do. Shown on hover. */
   doc: string;
   severity: Severity;
+  /**
+   * 'package': needs the whole package's model (shared state, locks) and is re-run only when the
+   * editor is idle. Other rules look at one file at a time and run on every keystroke.
+   */
+  scope?: 'package';
   run(pass: Pass): void;
 }
 
@@ -42,6 +47,8 @@ export interface Report {
 export interface Pass {
   readonly rule: Rule;
   readonly pkg: Package;
+  /** The files to report on: all of the package's, or the ones just edited. */
+  readonly files: readonly SourceFile[];
   report(r: Report): void;
 }
 

@@ -49,11 +49,18 @@ export class SourceFile {
   get isTest(): boolean { return this.path.endsWith('_test.go'); }
   get lines(): LineIndex { return (this.lineIndex ??= new LineIndex(this.currentText)); }
 
+  private cachedPackageName?: string | null;
+
   get packageName(): string | undefined {
-    for (const child of this.root.namedChildren) {
-      if (child?.type === 'package_clause') return child.namedChild(0)?.text;
+    if (this.cachedPackageName === undefined) {
+      this.cachedPackageName = null;
+      // The clause comes first: look at the leading children only, not every declaration.
+      for (let i = 0, n = this.root.namedChildCount; i < Math.min(n, 8); i++) {
+        const child = this.root.namedChild(i);
+        if (child?.type === 'package_clause') { this.cachedPackageName = child.namedChild(0)?.text ?? null; break; }
+      }
     }
-    return undefined;
+    return this.cachedPackageName ?? undefined;
   }
 
   get imports(): ImportSpec[] { return (this.importTable ??= readImports(this.root)); }
@@ -133,8 +140,8 @@ export class SourceFile {
         text = text.slice(0, start) + ch.text + text.slice(end);
         continue;
       }
-      const startPosition = treePointAt(text, start);
-      const oldEndPosition = treePointAt(text, end);
+      const startPosition = this.treePoint(text, start);
+      const oldEndPosition = this.treePoint(text, end);
       this.currentTree.edit(new Edit({
         startIndex: start,
         oldEndIndex: end,
@@ -143,11 +150,31 @@ export class SourceFile {
         oldEndPosition,
         newEndPosition: advancePoint(startPosition, ch.text),
       }));
-      text = text.slice(0, start) + ch.text + text.slice(end);
+      const next = text.slice(0, start) + ch.text + text.slice(end);
+      this.lineIndex = this.lineIndex?.withChange(next, start, end, ch.text);
+      if (ch.text.includes('\r')) this.loneCR = undefined;
+      text = next;
     }
+    const lines = this.lineIndex;
     this.currentText = text;
     this.invalidate();
+    this.lineIndex = lines;
     this.pendingReparse = !this.skipped;
+  }
+
+  /** Whether the text has a CR not followed by LF: LSP counts it as a line break, tree-sitter not. */
+  private loneCR?: boolean;
+
+  /** A tree-sitter point (rows count '\n' only), from the line index when the two agree. */
+  private treePoint(text: string, offset: number): { row: number; column: number } {
+    if (text === this.currentText && this.lineIndex) {
+      this.loneCR ??= /\r(?!\n)/.test(text);
+      if (!this.loneCR) {
+        const p = this.lineIndex.positionAt(offset);
+        return { row: p.line, column: p.character };
+      }
+    }
+    return treePointAt(text, offset);
   }
 
   /** Incremental reparse after edit(); a no-op when nothing changed. */
@@ -167,14 +194,19 @@ export class SourceFile {
     const tree = parser.parse(text, incremental ? old : null);
     if (!tree) throw new Error(`parse failed: ${this.path}`);
     old.delete();
+    const sameText = text === this.currentText;
+    const lines = this.lineIndex;
     this.currentTree = tree;
     this.currentText = text;
     this.pendingReparse = false;
     this.invalidate();
+    if (sameText) this.lineIndex = lines; // a reparse after edit(): the index is already current
+    else this.loneCR = undefined;
   }
 
   private invalidate(): void {
     this.lineIndex = undefined;
+    this.cachedPackageName = undefined;
     this.importTable = undefined;
     this.callIndex = undefined;
   }

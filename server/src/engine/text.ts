@@ -5,8 +5,12 @@ export interface Range { start: Position; end: Position }
 
 /** Line starts of a text; LSP line breaks are \n, \r\n and a lone \r. */
 export class LineIndex {
-  private readonly starts: number[] = [0];
-  constructor(private readonly text: string) {
+  private starts: number[] = [0];
+  constructor(private readonly text: string, starts?: number[]) {
+    if (starts) {
+      this.starts = starts;
+      return;
+    }
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 10) this.starts.push(i + 1);
@@ -39,6 +43,25 @@ export class LineIndex {
   }
 
   lineStart(line: number): number { return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))]; }
+
+  /**
+   * The index of `newText` = this text with [start, end) replaced by `inserted`: line starts are
+   * shifted rather than rescanned, so an edit in a 40,000-line file costs little.
+   */
+  withChange(newText: string, start: number, end: number, inserted: string): LineIndex {
+    // A line start p depends on the characters at p-1 and p only. Starts before the change keep
+    // their place, starts after it shift; the few in between are rescanned.
+    const delta = inserted.length - (end - start);
+    const starts = this.starts.filter((p) => p <= start - 1);
+    if (!starts.length) starts.push(0);
+    const scanTo = Math.min(newText.length, start + inserted.length + 1);
+    for (let i = Math.max(0, start - 1); i < scanTo; i++) {
+      const c = newText.charCodeAt(i);
+      if (c === 10 || (c === 13 && newText.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+    }
+    for (const p of this.starts) if (p >= end + 2) starts.push(p + delta);
+    return new LineIndex(newText, starts);
+  }
 }
 
 export interface TextEdit { start: number; end: number; newText: string }

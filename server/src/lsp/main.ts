@@ -11,7 +11,7 @@ import { version } from '../../../package.json';
 import { applySeverities, enabledRules, isExcluded } from '../engine/config';
 import { newGoParser } from '../engine/parser';
 import type { Finding } from '../engine/rule';
-import type { SourceFile } from '../engine/source-file';
+import type { SourceFile, TextChange } from '../engine/source-file';
 import { relativeToRoot } from '../node/config';
 import { clearGoModCache, expandPaths } from '../node/files';
 import { initGoForNode } from '../node/grammar';
@@ -42,6 +42,18 @@ let workspace: GoWorkspace | undefined;
 const ready = initGoForNode().then(() => { workspace = new GoWorkspace(newGoParser()); });
 
 const timers = new Map<string, NodeJS.Timeout>();
+const fastTimers = new Map<string, NodeJS.Timeout>();
+
+/** Package-wide rules need the whole package: they wait until typing pauses. */
+const PACKAGE_RULE_DELAY_MS = 400;
+const FILE_RULES = allRules.filter((r) => r.scope !== 'package');
+const PACKAGE_RULE_IDS = new Set(allRules.filter((r) => r.scope === 'package').map((r) => r.id));
+
+/**
+ * Package-rule findings of each open document from the last full analysis, moved along with the
+ * edits made since (their fixes dropped: offsets are only trusted until the next full analysis).
+ */
+const carried = new Map<string, Finding[]>(); // by uri
 
 /** Re-analyses a directory after a short quiet period; a newer request replaces a pending one. */
 function schedule(dir: string, delay = settings.debounceMs): void {
@@ -50,6 +62,46 @@ function schedule(dir: string, delay = settings.debounceMs): void {
     timers.delete(dir);
     void ready.then(() => analyzeDir(dir, true)); // closed files' trees are freed unless a document of the directory is open
   }, delay));
+}
+
+/** As you type: file rules on the edited document now, package rules once typing pauses. */
+function scheduleTyping(uri: string): void {
+  const dir = workspace!.dirOf(uri);
+  clearTimeout(fastTimers.get(uri));
+  fastTimers.set(uri, setTimeout(() => {
+    fastTimers.delete(uri);
+    void ready.then(() => analyzeEdited(uri));
+  }, settings.debounceMs));
+  schedule(dir, Math.max(PACKAGE_RULE_DELAY_MS, settings.debounceMs));
+}
+
+function shiftFindings(findings: Finding[], changes: readonly TextChange[]): Finding[] {
+  let out = findings;
+  for (const c of changes) {
+    const delta = c.text.length - (c.end - c.start);
+    out = out.flatMap((f) => {
+      if (f.end <= c.start && !(f.start === f.end && f.start === c.start)) return [f];
+      if (f.start >= c.end) return [{ ...f, start: f.start + delta, end: f.end + delta }];
+      return []; // the edit touched it: the next full analysis decides
+    });
+  }
+  return out;
+}
+
+function analyzeEdited(uri: string): void {
+  const doc = workspace?.document(uri);
+  if (!doc || !settings.enable) return;
+  const dir = workspace!.dirOf(uri);
+  const { config, root } = configs.forDir(dir);
+  if (path.isAbsolute(doc.file.path) && isExcluded(relativeToRoot(root, doc.file.path), config)) return;
+  const result = workspace!.analyzeDir(dir, enabledRules(FILE_RULES, config), false, new Set([doc.file.path]));
+  for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
+  const mine = applySeverities(result.findings, config).filter((f) => f.path === doc.file.path);
+  const kept = (carried.get(uri) ?? []).map((f) => ({ ...f, range: doc.file.rangeOf(f.start, f.end), related: [], fixes: [] }));
+  const files = new Map(result.files.map((f) => [f.path, f]));
+  const findings = [...mine, ...kept].sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId));
+  publish(uri, doc.version, findings, files, new Map([[doc.file.path, doc.version]]), skippedNotice(doc.file));
+  sendStatus();
 }
 
 /** Every directory analysed so far: what a settings or go.mod change must re-check. */
@@ -72,6 +124,7 @@ function analyzeDir(dir: string, transient: boolean): void {
     const uri = workspace.uriOf(file.path);
     const doc = workspace.document(uri);
     const mine = excluded(file.path) ? [] : findings.filter((f) => f.path === file.path);
+    if (doc) carried.set(uri, mine.filter((f) => PACKAGE_RULE_IDS.has(f.ruleId)));
     publish(uri, doc?.version, mine, files, openVersions, doc ? skippedNotice(file) : undefined);
   }
   // Files that left the directory (deleted, or closed and never saved) keep no diagnostics.
@@ -207,8 +260,10 @@ connection.onDidOpenTextDocument(async ({ textDocument: td }) => {
 
 connection.onDidChangeTextDocument(async ({ textDocument: td, contentChanges }) => {
   await ready;
-  if (!workspace!.changeDocument(td.uri, td.version, contentChanges as Parameters<GoWorkspace['changeDocument']>[2])) return;
-  if (settings.run === 'onType') schedule(workspace!.dirOf(td.uri));
+  const applied = workspace!.changeDocument(td.uri, td.version, contentChanges as Parameters<GoWorkspace['changeDocument']>[2]);
+  if (!applied) return;
+  carried.set(td.uri, shiftFindings(carried.get(td.uri) ?? [], applied));
+  if (settings.run === 'onType') scheduleTyping(td.uri);
 });
 
 connection.onDidSaveTextDocument(async ({ textDocument: td }) => {
@@ -220,6 +275,7 @@ connection.onDidCloseTextDocument(async ({ textDocument: td }) => {
   await ready;
   const dir = workspace!.dirOf(td.uri);
   workspace!.closeDocument(td.uri);
+  carried.delete(td.uri);
   // The editor's version is gone: clear it now. A file that exists on disk gets its diagnostics
   // back from the directory's re-analysis, as every closed file of the workspace does.
   published.delete(td.uri);

@@ -21,11 +21,12 @@ export interface DirAnalysis {
   failures: RuleFailure[];
 }
 
-function collect(pkgs: Package[], rules: readonly Rule[]): { findings: Finding[]; failures: RuleFailure[] } {
+function collect(pkgs: Package[], rules: readonly Rule[], only?: ReadonlySet<string>): { findings: Finding[]; failures: RuleFailure[] } {
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   for (const pkg of pkgs) {
-    const r = analyze(pkg, rules);
+    if (only && !pkg.files.some((f) => only.has(f.path))) continue;
+    const r = analyze(pkg, rules, { only });
     findings.push(...r.findings);
     failures.push(...r.failures);
   }
@@ -54,18 +55,21 @@ export class GoWorkspace {
   }
 
   /** Applies LSP content changes as tree edits; the reparse happens when the package is analysed. */
-  changeDocument(uri: string, version: number, changes: readonly RangeChange[]): OpenDocument | undefined {
+  /** Returns the changes as offsets (each relative to the text after the previous one). */
+  changeDocument(uri: string, version: number, changes: readonly RangeChange[]): TextChange[] | undefined {
     const doc = this.open.get(uriToPath(uri));
     if (!doc) return undefined;
+    const applied: TextChange[] = [];
     for (const ch of changes) {
       const file = doc.file;
       const change: TextChange = ch.range
         ? { start: file.lines.offsetAt(ch.range.start), end: file.lines.offsetAt(ch.range.end), text: ch.text }
         : { start: 0, end: file.text.length, text: ch.text };
       file.edit([change]);
+      applied.push(change);
     }
     doc.version = version;
-    return doc;
+    return applied;
   }
 
   closeDocument(uri: string): void {
@@ -108,7 +112,7 @@ export class GoWorkspace {
    * Analyses every package of a directory: open documents as edited, the rest from disk. With
    * `transient`, trees of closed files are freed afterwards (workspace scans keep no trees).
    */
-  analyzeDir(dir: string, rules: readonly Rule[], transient = false): DirAnalysis {
+  analyzeDir(dir: string, rules: readonly Rule[], transient = false, only?: ReadonlySet<string>): DirAnalysis {
     const untitled = this.open.get(dir);
     if (untitled) {
       untitled.file.reparse(this.parser);
@@ -128,7 +132,7 @@ export class GoWorkspace {
       if (file && (open || !file.skipped)) files.push(file);
     }
     try {
-      return { dir, files, ...collect(groupIntoPackages(files, goVersionFor), rules) };
+      return { dir, files, ...collect(groupIntoPackages(files, goVersionFor), rules, only) };
     } finally {
       if (transient && ![...this.open.keys()].some((p) => path.dirname(p) === dir)) for (const p of closed) this.invalidateDisk(p);
     }

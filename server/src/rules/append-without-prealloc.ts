@@ -152,7 +152,7 @@ export const appendWithoutPrealloc: Rule = {
   severity: 'info',
   run(pass) {
     const pkg = pass.pkg;
-    for (const file of pkg.files) {
+    for (const file of pass.files) {
       const seen = new Set<number>();
       for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, ANCHOR)) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;

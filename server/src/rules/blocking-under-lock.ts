@@ -237,6 +237,7 @@ export const blockingUnderLock: Rule = {
   title: 'Blocking on a channel or WaitGroup while holding a mutex the other side needs',
   doc: 'A channel send or receive, or wg.Wait(), runs while a mutex is held, and the goroutines on the other side lock that same mutex before they get to their end. Each waits for the other. Release the mutex before blocking.',
   severity: 'warning',
+  scope: 'package',
   run(pass) {
     const pkg = pass.pkg;
     if (!pkg.files.some((f) => /\.R?Lock\(\)/.test(f.text))) return;

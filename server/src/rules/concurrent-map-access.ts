@@ -8,6 +8,7 @@ export const concurrentMapAccess: Rule = {
   title: 'Map written concurrently without a lock',
   doc: 'A map reachable from several goroutines or HTTP handlers is written with no lock held in common. The runtime aborts the whole process with "fatal error: concurrent map writes", which recover cannot catch. Guard every access with one mutex, or use sync.Map.',
   severity: 'error',
+  scope: 'package',
   run(pass) {
     const model = sharedState(pass.pkg);
     for (const v of model.vars) {

@@ -178,6 +178,7 @@ export const doubleLock: Rule = {
   title: 'Mutex locked while already held',
   doc: 'A mutex is locked again, directly or by a called function, while the same goroutine already holds it. Go mutexes are not reentrant: the goroutine waits for itself forever (a recursive RLock too, once a writer is waiting). Unlock first, or call a variant that expects the lock held.',
   severity: 'error',
+  scope: 'package',
   run(pass) {
     const pkg = pass.pkg;
     if (!pkg.files.some((f) => /\.R?Lock\(\)/.test(f.text))) return;

@@ -9,7 +9,7 @@ export const gcDisabled: Rule = {
   run(pass) {
     // GOGC=off with a memory limit is a configuration the Go GC guide documents: stay silent.
     if (pass.pkg.files.some((f) => f.callsTo('runtime/debug', ['SetMemoryLimit']).length > 0)) return;
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       if (file.isTest) continue; // tests pause GC to make measurements deterministic
       for (const { call, qualifier } of file.callsTo('runtime/debug', ['SetGCPercent'])) {
         const arg = call.childForFieldName('arguments')?.namedChild(0);

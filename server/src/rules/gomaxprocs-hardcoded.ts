@@ -8,7 +8,7 @@ export const gomaxprocsHardcoded: Rule = {
   doc: 'runtime.GOMAXPROCS(N) with a constant pins the service to N threads whatever the machine or container quota. Leave the default; GOMAXPROCS(0) only reads the value.',
   severity: 'warning',
   run(pass) {
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       if (file.isTest) continue; // tests pin GOMAXPROCS to exercise the scheduler deliberately
       for (const { call, qualifier } of file.callsTo('runtime', ['GOMAXPROCS'])) {
         const arg = call.childForFieldName('arguments')?.namedChild(0);

@@ -157,7 +157,7 @@ export const goroutineLeakSend: Rule = {
   doc: 'A goroutine sends on an unbuffered channel, but the function that made it can return without receiving (an early return, or a select on ctx.Done(), a timer or default): the sender then blocks forever and leaks. Give the channel a buffer of 1, or send in a select with ctx.Done().',
   severity: 'warning',
   run(pass) {
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       if (!file.text.includes('<-')) continue;
       for (const mk of chanMakes(file, pass.pkg)) {
         if (!mk.unbuffered) continue;

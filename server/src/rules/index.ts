@@ -15,6 +15,11 @@ import { unguardedAccess } from './unguarded-access';
 import { unsafePointerCast } from './unsafe-pointer-cast';
 import { unusedSuppression } from './unused-suppression';
 import { writeUnderRlock } from './write-under-rlock';
+import { waitgroupAddInGoroutine } from './waitgroup-add-in-goroutine';
+import { contextBackgroundInHandler } from './context-background-in-handler';
+import { recoverMissesGoroutine } from './recover-misses-goroutine';
+import { testingFatalInGoroutine } from './testing-fatal-in-goroutine';
+import { loopVarCapture } from './loop-var-capture';
 import { goroutineLeakSend } from './goroutine-leak-send';
 import { unstoppableGoroutine } from './unstoppable-goroutine';
 import { rangeUnclosedChannel } from './range-unclosed-channel';
@@ -28,6 +33,7 @@ export const allRules: readonly Rule[] = [
   concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
+  waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
   goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse

@@ -62,6 +62,7 @@ export const lockOrderInversion: Rule = {
   title: 'Two mutexes locked in opposite orders',
   doc: 'One function locks mutex A and then B while another locks B and then A. Two goroutines running them can each hold one mutex and wait for the other forever. Pick one order for every place that takes both.',
   severity: 'warning',
+  scope: 'package',
   run(pass) {
     const pkg = pass.pkg;
     if (!pkg.files.some((f) => /\.R?Lock\(\)/.test(f.text))) return;

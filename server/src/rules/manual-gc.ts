@@ -28,7 +28,7 @@ export const manualGc: Rule = {
   doc: 'runtime.GC() and debug.FreeOSMemory() outside start-up stop the world and run a full collection; in a request path they stall every goroutine under load. Let the pacer work (tune GOGC or debug.SetMemoryLimit instead).',
   severity: 'warning',
   run(pass) {
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       if (file.isTest) continue; // tests force GC to observe finalizers and memory: a test idiom
       for (const t of TARGETS) {
         for (const { call, qualifier } of file.callsTo(t.path, [t.name])) {

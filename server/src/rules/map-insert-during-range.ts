@@ -115,7 +115,7 @@ export const mapInsertDuringRange: Rule = {
   doc: 'Adding a key to the map a for-range loop is iterating over is allowed, but the new entry may or may not be visited by the same loop. Collect the new entries and add them after the loop.',
   severity: 'info',
   run(pass) {
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       const re = anchor(file.text);
       if (!re) continue;
       const byLoop = new Map<number, { forStmt: Node; clause: Node; range: Node; writes: Node[] }>();

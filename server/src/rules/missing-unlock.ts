@@ -139,8 +139,9 @@ export const missingUnlock: Rule = {
   title: 'Return with the mutex still locked',
   doc: 'A return between mu.Lock() and mu.Unlock() leaves the function with the mutex held, and the next Lock deadlocks. Unlock before returning, or defer mu.Unlock() right after Lock.',
   severity: 'warning',
+  scope: 'package',
   run(pass) {
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       const seen = new Set<string>();
       for (const m of file.text.matchAll(LOCK_TEXT)) {
         const at = m.index! + m[0].indexOf(m[1]);

@@ -178,7 +178,7 @@ export const nilInnerMap: Rule = {
   doc: 'In a map of maps made empty, m[a][b] = v writes into the inner map m[a], which is nil until it is created, and panics with "assignment to entry in nil map". Create it first: if m[a] == nil { m[a] = make(...) }.',
   severity: 'error',
   run(pass) {
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       for (const m of matchesOnAnchoredLines(file, NESTED_WRITES, ANCHOR)) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;
         const mIdent = cap('m'), inner = cap('inner'), outer = cap('outer'), stmt = cap('stmt');

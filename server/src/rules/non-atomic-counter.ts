@@ -82,6 +82,7 @@ export const nonAtomicCounter: Rule = {
   title: 'Counter updated without synchronisation',
   doc: 'n++ or n += k on a shared integer from goroutines or handlers, with no lock: concurrent increments are lost. Use sync/atomic (atomic.Int64, or atomic.AddInt64 before Go 1.19).',
   severity: 'warning',
+  scope: 'package',
   run(pass) {
     const model = sharedState(pass.pkg);
     for (const v of model.vars) {

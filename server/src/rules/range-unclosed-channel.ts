@@ -57,7 +57,7 @@ export const rangeUnclosedChannel: Rule = {
   severity: 'warning',
   run(pass) {
     const reported = new Set<string>();
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       if (!/\brange\b/.test(file.text)) continue;
       for (const mk of chanMakes(file, pass.pkg)) {
         const fn = enclosingFunction(mk.decl);

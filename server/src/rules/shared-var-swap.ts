@@ -71,6 +71,7 @@ export const sharedVarSwap: Rule = {
   title: 'Shared value replaced under concurrent readers',
   doc: 'A package-level pointer, slice, map or interface is replaced wholesale (a config or rule reload) while goroutines or handlers read it, with no lock. Readers can see a half-written value. Publish it with atomic.Value or atomic.Pointer and treat it as immutable.',
   severity: 'warning',
+  scope: 'package',
   run(pass) {
     const model = sharedState(pass.pkg);
     for (const v of model.vars) {

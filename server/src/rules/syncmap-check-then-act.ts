@@ -159,7 +159,7 @@ export const syncmapCheckThenAct: Rule = {
   doc: 'Checking a sync.Map with Load and then calling Store is not atomic: two goroutines can both miss and both Store, and one value silently replaces the other. Use LoadOrStore.',
   severity: 'warning',
   run(pass) {
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       if (!STORE_TEXT.test(file.text)) continue;
       const report = (load: Node, recv: Node, key: Node, store: Node, start: number, end: number, container: Node, fixable: boolean) => {
         const r = file.textOf(recv), k = file.textOf(key);

@@ -8,6 +8,7 @@ export const unguardedAccess: Rule = {
   title: 'Inconsistent locking',
   doc: 'A variable or field is accessed under a mutex in some places and without it in others, and the two can run at the same time with one of them writing. Take the same mutex around the unguarded access.',
   severity: 'warning',
+  scope: 'package',
   run(pass) {
     const model = sharedState(pass.pkg);
     for (const v of model.vars) {

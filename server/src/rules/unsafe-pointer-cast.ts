@@ -127,7 +127,7 @@ export const unsafePointerCast: Rule = {
   doc: 'Casting &x to a pointer of an unrelated type through unsafe.Pointer depends on layout and endianness; a uintptr kept in a variable is invisible to the GC and may dangle. Use math.Float64bits-style helpers or encoding/binary.',
   severity: 'warning',
   run(pass) {
-    for (const file of pass.pkg.files) {
+    for (const file of pass.files) {
       for (const { call } of file.callsTo('unsafe', ['Pointer'])) {
         const arg = call.childForFieldName('arguments')?.namedChild(0);
         if (!arg) continue;

@@ -159,6 +159,7 @@ export const unstoppableGoroutine: Rule = {
   title: 'Goroutine loop with no way out',
   doc: 'A goroutine runs a for {} loop with no return, break, ctx.Done() case or closed-channel check, so nothing can ever stop it and it leaks with everything it references. Give the loop an exit, e.g. select on ctx.Done() and return.',
   severity: 'warning',
+  scope: 'package',
   run(pass) {
     const reported = new Set<string>();
     for (const t of targets(pass.pkg)) {

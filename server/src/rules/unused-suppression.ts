@@ -10,6 +10,7 @@ export const unusedSuppression: Rule = {
   title: 'Suppression that matches nothing',
   doc: 'A //racelens:ignore or //racelens:file-ignore comment that silences no finding: the code changed or the rule id is wrong. Remove it so that it cannot hide a future finding.',
   severity: 'info',
+  scope: 'package',
   run() {
     // Reported by analyze() itself.
   },

@@ -23,6 +23,7 @@ export const writeUnderRlock: Rule = {
   title: 'Write while holding only a read lock',
   doc: 'A map, field or slice is written while only RLock is held. Many readers hold RLock at once, so the write races with them (a map write aborts the process). Take the write lock: Lock/Unlock.',
   severity: 'error',
+  scope: 'package',
   run(pass) {
     const model = sharedState(pass.pkg);
     for (const v of model.vars) {

@@ -260,7 +260,7 @@ export class Units {
       const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
       const target = fn ? this.resolveFunction(fn, file) : undefined;
       const spawner = this.enclosing(stmt);
-      const self = inLoop(stmt, spawner?.body ?? null) && !freshPerIteration(fn!, stmt);
+      const self = !!fn && inLoop(stmt, spawner?.body ?? null) && !freshPerIteration(fn, stmt);
       if (target) this.addRoot({ unit: target, kind: 'goroutine', self, site: stmt, spawner });
     }
     for (const m of file.text.matchAll(SPAWN_CALLS)) {
