@@ -1,17 +1,22 @@
 // Copies the .wasm grammars into grammars/ and bundles client, server and CLI into dist/.
+// --outdir DIR writes DIR/grammars/ and DIR/dist/ instead (the repo's own are left alone), e.g. for
+// the end-to-end suite's staging folder.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+const outdirArg = process.argv.indexOf('--outdir');
+if (outdirArg !== -1 && !process.argv[outdirArg + 1]) throw new Error('build: --outdir needs a directory');
+const out = outdirArg === -1 ? root : resolve(process.argv[outdirArg + 1]);
 
-mkdirSync(join(root, 'grammars'), { recursive: true });
-copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), join(root, 'grammars', 'web-tree-sitter.wasm'));
-copyFileSync(join(dirname(require.resolve('tree-sitter-go/package.json')), 'tree-sitter-go.wasm'), join(root, 'grammars', 'tree-sitter-go.wasm'));
+mkdirSync(join(out, 'grammars'), { recursive: true });
+copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), join(out, 'grammars', 'web-tree-sitter.wasm'));
+copyFileSync(join(dirname(require.resolve('tree-sitter-go/package.json')), 'tree-sitter-go.wasm'), join(out, 'grammars', 'tree-sitter-go.wasm'));
 
 // web-tree-sitter's ESM build reads import.meta.url, which a CommonJS bundle lacks: supply it.
 const importMetaShim = "const __importMetaUrl = require('url').pathToFileURL(__filename).href;";
@@ -21,9 +26,9 @@ const common = {
   define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: importMetaShim },
 };
 const builds = [
-  { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] },
-  { ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
-  { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node\n' + importMetaShim } },
+  { ...common, entryPoints: ['client/src/extension.ts'], outfile: join(out, 'dist', 'client.js'), external: ['vscode'] },
+  { ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: join(out, 'dist', 'server.js') },
+  { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: join(out, 'dist', 'cli.js'), banner: { js: '#!/usr/bin/env node\n' + importMetaShim } },
 ];
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

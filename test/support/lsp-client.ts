@@ -14,8 +14,8 @@ export class LspClient {
   private waiters: (() => void)[] = [];
   stderr = '';
 
-  constructor(initOptions: Record<string, unknown> = { debounceMs: 0 }, private readonly workspaceFolders: string[] = []) {
-    this.proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(initOptions: Record<string, unknown> = { debounceMs: 0 }, private readonly workspaceFolders: string[] = [], env: Record<string, string> = {}) {
+    this.proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.proc.stderr!.on('data', (d) => { this.stderr += d; });
     this.conn = createMessageConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
     this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
@@ -24,7 +24,7 @@ export class LspClient {
       this.waiters = [];
       w.forEach((f) => f());
     });
-    this.conn.onNotification('window/logMessage', () => undefined);
+    this.conn.onNotification('window/logMessage', (m: { message: string }) => { this.logs.push(m.message); });
     this.conn.onRequest('workspace/configuration', () => []);
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onRequest('window/workDoneProgress/create', () => null);
@@ -97,11 +97,17 @@ export class LspClient {
 
   get exitCode(): number | null { return this.proc.exitCode; }
 
+  /** Writes raw bytes to the server's stdin (malformed-message tests). */
+  writeRaw(data: string): void { this.proc.stdin!.write(data); }
+
+  logs: string[] = [];
+
   async shutdown(): Promise<void> {
     try {
-      await this.conn.sendRequest('shutdown');
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('shutdown timed out')), 3000));
+      await Promise.race([this.conn.sendRequest('shutdown'), timeout]);
       await this.conn.sendNotification('exit');
-    } catch { /* already gone */ }
+    } catch { /* already gone, or wedged: killed below */ }
     this.conn.dispose();
     this.proc.kill();
   }

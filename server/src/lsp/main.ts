@@ -15,7 +15,8 @@ import type { SourceFile, TextChange } from '../engine/source-file';
 import { relativeToRoot } from '../node/config';
 import { clearGoModCache, expandPaths } from '../node/files';
 import { initGoForNode } from '../node/grammar';
-import { allRules, docsUrl, ruleById } from '../rules';
+import type { Rule } from '../engine/rule';
+import { allRules as shippedRules, docsUrl, ruleById } from '../rules';
 import { explainAction, FIX_ALL_KIND, fixAllAction, ignoreAction, quickFixActions } from './actions';
 import { toDiagnostic } from './convert';
 import { fixAllText } from './fix-all';
@@ -23,6 +24,13 @@ import { ConfigResolver, DEFAULT_SETTINGS, readSettings, type Settings } from '.
 import { GoWorkspace, uriToPath } from './workspace';
 
 const connection = createConnection(ProposedFeatures.all);
+
+/**
+ * Test hook: RACELENS_FAULT=throw-rule adds a rule that always throws, to prove one broken rule
+ * costs only its own findings and the server stays up.
+ */
+const faultyRule: Rule = { id: 'fault-injection', title: 'fault', doc: 'fault', severity: 'error', run() { throw new Error('injected fault'); } };
+const allRules: readonly Rule[] = process.env.RACELENS_FAULT === 'throw-rule' ? [...shippedRules, faultyRule] : shippedRules;
 let settings: Settings = DEFAULT_SETTINGS;
 const configs = new ConfigResolver(settings, (m) => connection.window.showWarningMessage(`racelens: ${m}`));
 let workspaceFolders: string[] = [];
@@ -45,7 +53,7 @@ const timers = new Map<string, NodeJS.Timeout>();
 const fastTimers = new Map<string, NodeJS.Timeout>();
 
 /** Package-wide rules need the whole package: they wait until typing pauses. */
-const PACKAGE_RULE_DELAY_MS = 400;
+const PACKAGE_RULE_DELAY_MS = 250;
 const FILE_RULES = allRules.filter((r) => r.scope !== 'package');
 const PACKAGE_RULE_IDS = new Set(allRules.filter((r) => r.scope === 'package').map((r) => r.id));
 
@@ -255,6 +263,8 @@ connection.onDidChangeConfiguration((change) => {
 connection.onDidOpenTextDocument(async ({ textDocument: td }) => {
   await ready;
   workspace!.openDocument(td.uri, td.version, td.text);
+  // File rules answer at once; the package-wide pass follows.
+  analyzeEdited(td.uri);
   schedule(workspace!.dirOf(td.uri), 0);
 });
 

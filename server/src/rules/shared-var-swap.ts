@@ -75,7 +75,8 @@ export const sharedVarSwap: Rule = {
   run(pass) {
     const model = sharedState(pass.pkg);
     for (const v of model.vars) {
-      if (v.kind !== 'pkgvar' || !v.type || !SWAPPABLE.has(v.type.kind)) continue;
+      // Package-level variables, and fields of structs that goroutines or handlers share.
+      if (v.kind === 'local' || !v.type || !SWAPPABLE.has(v.type.kind)) continue;
       const accesses = model.accesses.get(v.key) ?? [];
       // Only pure swaps: element writes or read-modify-writes belong to other rules.
       if (!accesses.some((a) => a.write) || accesses.some((a) => a.write && !isSwap(a))) continue;
@@ -87,7 +88,11 @@ export const sharedVarSwap: Rule = {
         const node = accessNode(write).parent?.parent ?? write.expr;
         if (reported.has(node.id)) continue;
         reported.add(node.id);
-        fixes ??= [...atomicFix(model, v), ...wrapInMutexFixes(model, v).map((f) => ({ ...f, isPreferred: false }))];
+        if (!fixes) {
+          // Atomic publication is preferred; where it is not offered (fields, interfaces), the mutex is.
+          const atomic = atomicFix(model, v);
+          fixes = [...atomic, ...wrapInMutexFixes(model, v).map((f) => ({ ...f, isPreferred: atomic.length === 0 }))];
+        }
         pass.report({
           file: write.file,
           node,
