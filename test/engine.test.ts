@@ -13,6 +13,7 @@ import { LineIndex } from '../server/src/engine/text';
 import { grammarDir } from '../server/src/node/grammar';
 import { manualGc } from '../server/src/rules/manual-gc';
 import { testParser } from './support/engine';
+import { rng } from './support/rng';
 
 describe('grammar', () => {
   it('build copied both .wasm files into grammars/, and the Go grammar parses', async () => {
@@ -28,15 +29,6 @@ describe('grammar', () => {
   });
 });
 
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('incremental reparse', () => {
   const BASE = 'package main\r\n\r\nimport "runtime"\n\n// 注释 😀 emoji\nfunc main() {\n\tx := "日本語🎌"\n\truntime.GC()\n\t_ = x\n}\n';

@@ -13,19 +13,12 @@ import { SourceFile } from '../server/src/engine/source-file';
 import { applyEditsChecked, editsOverlap, LineIndex } from '../server/src/engine/text';
 import { allRules } from '../server/src/rules';
 import { analyzeTexts, goFilesIn, testParser } from './support/engine';
+import { rng } from './support/rng';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1);
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
 const BUDGET_MS = 5000;
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fixtureTexts(): Map<string, string>[] {
   const out: Map<string, string>[] = [];

@@ -6,17 +6,9 @@ import type { Fix, Rule } from '../engine/rule';
 import { declaredNames, findLocalDeclaration } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { typeOfExpr } from '../engine/types';
+import { APPEND_ANCHOR, SELF_APPENDS } from '../engine/appends';
 
 /** `out = append(out, ...)`: one variable on the left, the same variable as append's first argument. */
-const SELF_APPENDS = `(assignment_statement
-  left: (expression_list . (identifier) @lhs .)
-  operator: "="
-  right: (expression_list . (call_expression
-    function: (identifier) @fn
-    arguments: (argument_list . (identifier) @first)) .)) @assign`;
-
-/** Every candidate has `= append(` on some line: the query runs on those lines only. */
-const ANCHOR = /=\s*append\s*\(/g;
 
 const IDENTIFIERS = '(identifier) @id';
 const JUMPS = ['break_statement', 'continue_statement', 'goto_statement', 'return_statement'];
@@ -154,7 +146,7 @@ export const appendWithoutPrealloc: Rule = {
     const pkg = pass.pkg;
     for (const file of pass.files) {
       const seen = new Set<number>();
-      for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, ANCHOR)) {
+      for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, APPEND_ANCHOR)) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;
         const assign = cap('assign'), lhs = cap('lhs'), fn = cap('fn'), first = cap('first');
         if (!assign || !lhs || !fn || !first) continue;

@@ -6,6 +6,7 @@ import type { Fix, Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { typeOfIdentifier, type GoType } from '../engine/types';
+import { isPureExpression } from '../engine/pure';
 
 /** `m[a][b] = ...`, `m[a][b] op= ...`, `m[a][b]++`, `m[a][b]--` with `m` a plain name. */
 const NESTED_WRITES = `[
@@ -56,26 +57,6 @@ function isFreshEmptyMap(value: Node): boolean {
   return false;
 }
 
-/** True when evaluating `expr` again has no side effects: names, literals, fields, simple operators. */
-function isPure(expr: Node): boolean {
-  switch (expr.type) {
-    case 'identifier': case 'int_literal': case 'float_literal': case 'rune_literal': case 'true': case 'false': case 'nil': case 'iota':
-    case 'interpreted_string_literal': case 'raw_string_literal':
-      return true;
-    case 'selector_expression':
-      return isPure(expr.childForFieldName('operand')!);
-    case 'parenthesized_expression':
-      return !!expr.namedChild(0) && isPure(expr.namedChild(0)!);
-    case 'binary_expression':
-      return isPure(expr.childForFieldName('left')!) && isPure(expr.childForFieldName('right')!);
-    case 'unary_expression':
-      return expr.child(0)?.text !== '<-' && isPure(expr.childForFieldName('operand')!);
-    case 'index_expression':
-      return isPure(expr.childForFieldName('operand')!) && isPure(expr.childForFieldName('index')!);
-    default:
-      return false;
-  }
-}
 
 /** The statement-level ancestor header (if/switch/case/for condition) `node` sits in, if any. */
 function inHeader(node: Node, stop: Node): boolean {
@@ -128,7 +109,7 @@ function loopsAround(node: Node, stop: Node): Node[] {
 }
 
 function insertGuardFix(file: SourceFile, stmt: Node, mText: string, index: Node, inner: GoType): Fix[] {
-  if (!isPure(index)) return [];
+  if (!isPureExpression(index)) return [];
   const lineStart = file.lines.lineStart(file.positionAt(stmt.startIndex).line);
   const indent = file.text.slice(lineStart, stmt.startIndex);
   if (!/^\t*$/.test(indent)) return [];

@@ -6,17 +6,9 @@ import type { Fix, Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { typeOfExpr } from '../engine/types';
+import { APPEND_ANCHOR, SELF_APPENDS } from '../engine/appends';
 
 /** `v = append(v, ...)`: one variable on the left, the same variable as append's first argument. */
-const SELF_APPENDS = `(assignment_statement
-  left: (expression_list . (identifier) @lhs .)
-  operator: "="
-  right: (expression_list . (call_expression
-    function: (identifier) @fn
-    arguments: (argument_list . (identifier) @first)) .)) @assign`;
-
-/** Every candidate has `= append(` on some line: the query runs on those lines only. */
-const ANCHOR = /=\s*append\s*\(/g;
 
 const IDENTIFIERS = '(identifier) @id';
 const NAMES = '[(identifier) (type_identifier) (package_identifier) (label_name)] @name';
@@ -123,7 +115,7 @@ export const rangeAppendLostUpdate: Rule = {
   severity: 'warning',
   run(pass) {
     for (const file of pass.files) {
-      for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, ANCHOR)) {
+      for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, APPEND_ANCHOR)) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;
         const assign = cap('assign'), lhs = cap('lhs'), fn = cap('fn'), first = cap('first');
         if (!assign || !lhs || !fn || !first) continue;

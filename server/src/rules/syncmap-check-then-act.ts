@@ -6,6 +6,7 @@ import type { Fix, Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { typeOfExpr } from '../engine/types';
+import { isPureExpression } from '../engine/pure';
 
 const LOAD_CALL = `(call_expression
   function: (selector_expression operand: (_) @recv field: (field_identifier) @method)
@@ -36,26 +37,6 @@ function capture(m: { captures: { name: string; node: Node }[] }, name: string):
   return m.captures.find((c) => c.name === name)?.node;
 }
 
-/** Names, fields, literals and simple operators: the same text means the same value twice. */
-function isPure(expr: Node): boolean {
-  switch (expr.type) {
-    case 'identifier': case 'int_literal': case 'float_literal': case 'rune_literal': case 'true': case 'false': case 'nil':
-    case 'interpreted_string_literal': case 'raw_string_literal':
-      return true;
-    case 'selector_expression':
-      return isPure(expr.childForFieldName('operand')!);
-    case 'parenthesized_expression':
-      return !!expr.namedChild(0) && isPure(expr.namedChild(0)!);
-    case 'binary_expression':
-      return isPure(expr.childForFieldName('left')!) && isPure(expr.childForFieldName('right')!);
-    case 'unary_expression':
-      return expr.child(0)?.text !== '<-' && isPure(expr.childForFieldName('operand')!);
-    case 'index_expression':
-      return isPure(expr.childForFieldName('operand')!) && isPure(expr.childForFieldName('index')!);
-    default:
-      return false;
-  }
-}
 
 /** True when a name in `nodes` refers to one of `names` (the Load results the fix removes). */
 function mentions(nodes: Node[], names: string[]): boolean {
@@ -188,7 +169,7 @@ export const syncmapCheckThenAct: Rule = {
         if (!ifStmt || !left || !recv || !method || !key || !ok || !load || method.text !== 'Load') continue;
         const names = commaOk(left);
         if (!names || names[1].text !== ok.text || !isNotOk(ifStmt.childForFieldName('condition'), names[1])) continue;
-        if (!isPure(recv) || !isPure(key)) continue; // `next()` twice may be two keys
+        if (!isPureExpression(recv) || !isPureExpression(key)) continue; // `next()` twice may be two keys
         const store = onlyStore(ifStmt, recv, key, file);
         if (!store || !isSyncMap(recv, file, pass.pkg) || isSerialised(load)) continue;
         // An `else if` cannot become a call; a named first result is used in the body.
@@ -212,7 +193,7 @@ export const syncmapCheckThenAct: Rule = {
         const okRef = next.childForFieldName('condition')!.childForFieldName('operand')!;
         const declared = stmt.type === 'short_var_declaration';
         if (declared && findLocalDeclaration(okRef, okRef.text)?.id !== stmt.id) continue;
-        if (!isPure(recv) || !isPure(key)) continue;
+        if (!isPureExpression(recv) || !isPureExpression(key)) continue;
         const store = onlyStore(next, recv, key, file);
         if (!store || !isSyncMap(recv, file, pass.pkg) || isSerialised(load)) continue;
         const fixable = declared && names[0].text === '_' && !usedAfter(stmt.parent, names[1], stmt, next)

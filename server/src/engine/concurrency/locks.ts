@@ -157,19 +157,7 @@ export class LockAnalysis {
    */
   locksAt(node: Node, unit: FuncUnit): LockSet {
     const held: LockSet = new Map(this.entry(unit));
-    if (!unit.body) return held;
-    const path: Node[] = [];
-    for (let n: Node | null = node; n && n.id !== unit.body.id; n = n.parent) path.push(n);
-    path.push(unit.body);
-    for (let i = path.length - 1; i > 0; i--) {
-      const container = path[i];
-      if (container.type !== 'block' && container.type !== 'statement_list') continue;
-      const child = path[i - 1];
-      for (const stmt of container.namedChildren) {
-        if (!stmt || stmt.startIndex >= child.startIndex) break;
-        this.apply(stmt, held, unit.file);
-      }
-    }
+    this.walkPreceding(node, unit, (stmt) => this.apply(stmt, held, unit.file));
     return held;
   }
 
@@ -376,6 +364,7 @@ export class LockAnalysis {
     return keys;
   }
 
+  /** Visits, outermost block first, the statements that precede `node` in its enclosing blocks. */
   private walkPreceding(node: Node, unit: FuncUnit, visit: (stmt: Node) => void): void {
     if (!unit.body) return;
     const path: Node[] = [];
