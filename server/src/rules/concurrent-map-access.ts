@@ -1,6 +1,7 @@
 import { accessNode, contextOf, related, selfConflict } from '../engine/concurrency/describe';
 import { sharedState } from '../engine/concurrency/model';
 import type { Rule } from '../engine/rule';
+import { syncMapFixes } from '../engine/concurrency/sync-map';
 import { wrapInMutexFixes } from '../engine/concurrency/wrap-in-mutex';
 
 export const concurrentMapAccess: Rule = {
@@ -32,7 +33,7 @@ export const concurrentMapAccess: Rule = {
               ? `${v.name} is written ${contextOf(write)} while another run of it ${other.write ? 'writes' : 'reads'} the map, with no lock held in common: the runtime aborts with "fatal error: ${crash}"`
               : `${v.name} is written ${contextOf(write)} while it is ${other.write ? 'written' : 'read'} ${contextOf(other)}, with no lock held in common: the runtime aborts with "fatal error: ${crash}"`,
           related: [related(other, self ? 'another run of this code writes the map at the same time' : `conflicting ${other.write ? 'write' : 'read'} ${contextOf(other)}`)],
-          fixes: wrapInMutexFixes(model, v),
+          fixes: [...wrapInMutexFixes(model, v), ...syncMapFixes(model, v)],
         });
       }
     }

@@ -97,6 +97,22 @@ describe('racelens through the extension API', function () {
     }
   });
 
+  it('a killed server is restarted by the client and the diagnostics come back', async function () {
+    const { execFileSync } = require('child_process');
+    const ext = vscode.extensions.getExtension('racelens.racelens');
+    // The server is a child of this extension host: find it by its bundle path and kill it hard.
+    const pids = () => execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n')
+      .filter((l) => l.includes(require('path').join(ext.extensionPath, 'dist', 'server.js')))
+      .map((l) => Number(l.trim().split(/\s+/)[0]));
+    const [victim] = pids();
+    assert.ok(victim, 'the racelens server process was not found');
+    const before = summary(server);
+    process.kill(victim, 'SIGKILL');
+    await until('a new server process', () => pids().some((p) => p !== victim), 30000);
+    await until('diagnostics back from the new server', () => summary(server).length === before.length && summary(jobs).length === 1, 30000);
+    assert.deepStrictEqual(summary(server), before);
+  });
+
   it('racelens.rules {"manual-gc": "off"} takes effect, and removing it restores the finding', async function () {
     const config = vscode.workspace.getConfiguration('racelens', server);
     await config.update('rules', { 'manual-gc': 'off' }, vscode.ConfigurationTarget.Workspace);
