@@ -1,6 +1,7 @@
 // Local scope lookup: is a name declared in a block, parameter list or statement header that
 // encloses a node? Walks the ancestors only; package-level declarations are the package's business.
 import type { Node, Tree } from 'web-tree-sitter';
+import { query } from './parser';
 
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 
@@ -129,4 +130,20 @@ export function isLocallyDeclared(at: Node, name: string): boolean {
 export function mayDeclare(text: string, name: string): boolean {
   const n = name.replace(/\$/g, '\\$');
   return new RegExp(`(?:[(,]\\s*|\\b(?:var|const)\\s+)${n}(?![\\w$])|(?<![\\w$.])${n}\\s*(?:,[^=\\n]*)?:=|\\n[ \\t]*${n}[ \\t]+[\\w*\\[]`).test(text);
+}
+
+const NAMES = '[(identifier) (type_identifier) (package_identifier) (label_name)] @name';
+
+/** A name not used anywhere in `fn`: `base`, else `base2`, `base3`, ... */
+export function freshNameIn(fn: Node, base: string): string {
+  const used = new Set(query(NAMES).captures(fn).map((c) => c.node.text));
+  if (!used.has(base)) return base;
+  for (let i = 2; ; i++) if (!used.has(`${base}${i}`)) return `${base}${i}`;
+}
+
+/** The top-level function (or method) around a node, through any literals. */
+export function outermostFunction(node: Node): Node | null {
+  let fn: Node | null = null;
+  for (let n = node.parent; n; n = n.parent) if (FUNCTIONS.has(n.type)) fn = n;
+  return fn;
 }

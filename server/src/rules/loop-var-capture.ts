@@ -3,7 +3,7 @@ import { matchesOnAnchoredLines } from '../engine/anchored';
 import type { Package } from '../engine/package';
 import { query } from '../engine/parser';
 import type { Fix, Rule } from '../engine/rule';
-import { declaredNames, findLocalDeclaration } from '../engine/scope';
+import { declaredNames, findLocalDeclaration, freshNameIn, outermostFunction } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { typeOfExpr } from '../engine/types';
 
@@ -13,7 +13,6 @@ const GROUP_GO = /\.\s*Go\s*\(\s*func\b/g;
 const RANGE_HEADER = /(?<![\w$.])for\s+(?:[\w$]+\s*,\s*)?([\w$]+)\s*:=\s*range(?![\w$])/g;
 const ADDR_QUERY = '(unary_expression operator: "&" operand: (identifier) @v) @addr';
 const IDENTIFIERS = '(identifier) @id';
-const NAMES = '[(identifier) (type_identifier) (package_identifier) (label_name)] @name';
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 const CASES = new Set(['expression_case', 'default_case', 'type_case', 'communication_case']);
 const BREAK_SCOPES = new Set(['for_statement', 'expression_switch_statement', 'type_switch_statement', 'select_statement']);
@@ -243,18 +242,6 @@ function leavesLoopAfter(stmt: Node, loop: Node): boolean {
   return false;
 }
 
-/** A name not used anywhere in `fn`: `base`, else `base2`, `base3`, ... */
-function freshName(fn: Node, base: string): string {
-  const used = new Set(query(NAMES).captures(fn).map((c) => c.node.text));
-  if (!used.has(base)) return base;
-  for (let i = 2; ; i++) if (!used.has(`${base}${i}`)) return `${base}${i}`;
-}
-
-function outermostFunction(node: Node): Node | null {
-  let fn: Node | null = null;
-  for (let n = node.parent; n; n = n.parent) if (FUNCTIONS.has(n.type)) fn = n;
-  return fn;
-}
 
 function rootIdentifier(expr: Node): Node | null {
   let n: Node | null = unparen(expr);
@@ -433,7 +420,7 @@ function elementFix(file: SourceFile, pkg: Package, info: LoopVars, v: Node, add
   if (index === '_') {
     const outer = outermostFunction(info.loop);
     if (!outer) return undefined;
-    index = freshName(outer, 'i');
+    index = freshNameIn(outer, 'i');
   } else {
     if (findLocalDeclaration(addr, index)?.id !== info.loop.id) return undefined;
     if (referencesTo(body, index, info.loop).some((r) => mayChange(r, false))) return undefined;

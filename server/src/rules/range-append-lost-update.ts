@@ -3,7 +3,7 @@ import { matchesOnAnchoredLines } from '../engine/anchored';
 import type { Package } from '../engine/package';
 import { query } from '../engine/parser';
 import type { Fix, Rule } from '../engine/rule';
-import { findLocalDeclaration } from '../engine/scope';
+import { findLocalDeclaration, freshNameIn, outermostFunction } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { typeOfExpr } from '../engine/types';
 import { APPEND_ANCHOR, SELF_APPENDS } from '../engine/appends';
@@ -11,7 +11,6 @@ import { APPEND_ANCHOR, SELF_APPENDS } from '../engine/appends';
 /** `v = append(v, ...)`: one variable on the left, the same variable as append's first argument. */
 
 const IDENTIFIERS = '(identifier) @id';
-const NAMES = '[(identifier) (type_identifier) (package_identifier) (label_name)] @name';
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 
 function unparen(node: Node): Node {
@@ -64,18 +63,6 @@ function isPlainPath(expr: Node): boolean {
   }
 }
 
-/** A name not used anywhere in `fn`: `k`, else `k2`, `k3`, ... */
-function freshName(fn: Node, base: string): string {
-  const used = new Set(query(NAMES).captures(fn).map((c) => c.node.text));
-  if (!used.has(base)) return base;
-  for (let i = 2; ; i++) if (!used.has(`${base}${i}`)) return `${base}${i}`;
-}
-
-function outermostFunction(node: Node): Node | null {
-  let fn: Node | null = null;
-  for (let n = node.parent; n; n = n.parent) if (FUNCTIONS.has(n.type)) fn = n;
-  return fn;
-}
 
 interface Loop {
   forStmt: Node;
@@ -186,7 +173,7 @@ export const rangeAppendLostUpdate: Rule = {
           const outer = outermostFunction(loop.forStmt);
           if (!outer) fixable = false;
           else {
-            key = freshName(outer, 'k');
+            key = freshNameIn(outer, 'k');
             edits.push({ path: file.path, start: loop.key.startIndex, end: loop.key.endIndex, newText: key });
           }
         } else {
