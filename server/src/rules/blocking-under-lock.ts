@@ -10,7 +10,7 @@ import type { RelatedLocation, Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { packageTypes, typeOfExpr } from '../engine/types';
-import { lockModel, relatedAt, spawnedOrDeferred, unitName, where } from './double-lock';
+import { lockModel, relatedAt, spawnedOrDeferred, unitName, where } from '../engine/concurrency/lock-model';
 
 type SiteKind = 'send' | 'recv' | 'close' | 'done' | 'wait';
 
@@ -147,7 +147,7 @@ class SyncIndex {
   }
 
   /** Records what one use of the variable does; anything unrecognised makes it escape. */
-  private classify(x: Node, file: SourceFile, v: SyncVar): void {
+  private classify(x: Node, _file: SourceFile, v: SyncVar): void {
     const p = x.parent;
     const unit = this.units.enclosing(x);
     const site = (node: Node, kind: SiteKind): void => { v.sites.push({ node, kind, unit, deferred: false }); };
@@ -240,8 +240,9 @@ export const blockingUnderLock: Rule = {
   scope: 'package',
   run(pass) {
     const pkg = pass.pkg;
-    if (!pkg.files.some((f) => /\.R?Lock\(\)/.test(f.text))) return;
-    const { units, locks } = lockModel(pkg);
+    const model = lockModel(pkg);
+    if (!model) return;
+    const { units, locks } = model;
     if (!units.roots.length) return;
     const describe = (u: FuncUnit) => {
       const root = u.parent ? units.roots.find((r) => r.unit.id === u.id && r.site && r.spawner) : undefined;

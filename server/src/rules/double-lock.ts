@@ -3,83 +3,12 @@
 import type { Node } from 'web-tree-sitter';
 import { lockName } from '../engine/concurrency/describe';
 import { LockAnalysis, mutexText, type HeldLock } from '../engine/concurrency/locks';
-import { sharedState } from '../engine/concurrency/model';
 import { Units, type FuncUnit } from '../engine/concurrency/units';
 import type { Package } from '../engine/package';
-import type { RelatedLocation, Rule } from '../engine/rule';
+import type { Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
 import { packageTypes, typeOfExpr } from '../engine/types';
-
-export interface LockModel { units: Units; locks: LockAnalysis }
-
-const ownModels = new WeakMap<Package, LockModel>();
-
-/**
- * The package's function units and lock analysis, shared with the shared-state rules. The model
- * skips packages with no goroutine, handler or RLock; locks still deadlock there, so build one.
- */
-export function lockModel(pkg: Package): LockModel {
-  const m = sharedState(pkg);
-  if (m.units.all.length) return m;
-  let own = ownModels.get(pkg);
-  if (!own) {
-    const units = new Units(pkg);
-    units.addApiRoots(units.typesThatLock());
-    ownModels.set(pkg, (own = { units, locks: new LockAnalysis(pkg, units) }));
-  }
-  return own;
-}
-
-/** `go f()`, `defer f()`: the call runs in another goroutine or at the function's exit. */
-export function spawnedOrDeferred(call: Node): boolean {
-  const p = call.parent;
-  return p?.type === 'go_statement' || p?.type === 'defer_statement';
-}
-
-/** `file.go:12`, for messages. */
-export function where(node: Node, unit: FuncUnit): string {
-  return `${unit.file.path.replace(/^.*[\\/]/, '')}:${unit.file.positionAt(node.startIndex).line + 1}`;
-}
-
-export function lineOf(node: Node, unit: FuncUnit): number {
-  return unit.file.positionAt(node.startIndex).line + 1;
-}
-
-export function unitName(u: FuncUnit): string {
-  let top = u;
-  while (top.parent) top = top.parent;
-  const name = top.name ? (top.recvType ? `${top.recvType}.${top.name}` : top.name) : 'a function';
-  return u.parent ? `a function literal in ${name}` : name;
-}
-
-export function relatedAt(node: Node, unit: FuncUnit, message: string): RelatedLocation {
-  return { path: unit.file.path, start: node.startIndex, end: node.endIndex, message };
-}
-
-/**
- * Whether some code of the package write-locks `key` where another goroutine could be waiting: a
- * pending writer blocks new readers, so a second RLock then deadlocks. A local mutex counts only
- * when a function literal other than `unit` write-locks it (a goroutine can share it).
- */
-export function writeLockedKeys(units: Units, locks: LockAnalysis): (key: string, unit: FuncUnit) => boolean {
-  let writers: Map<string, Set<string>> | undefined;
-  return (key, unit) => {
-    if (!writers) {
-      writers = new Map();
-      for (const u of units.all) {
-        if (u.parent) continue;
-        for (const c of locks.lockCalls(u)) {
-          if (c.method !== 'Lock') continue;
-          const id = units.enclosing(c.call)?.id ?? u.id;
-          const set = writers.get(c.key);
-          if (set) set.add(id); else writers.set(c.key, new Set([id]));
-        }
-      }
-    }
-    const set = writers.get(key);
-    return !!set && (!key.startsWith('local:') || [...set].some((id) => id !== unit.id));
-  };
-}
+import { lineOf, lockModel, relatedAt, spawnedOrDeferred, unitName, where, writeLockedKeys } from '../engine/concurrency/lock-model';
 
 /** The root identifier of a plain selector chain (`a`, `a.b.mu`); undefined for calls, indexes, derefs. */
 function chainRoot(x: Node): Node | undefined {
@@ -181,8 +110,9 @@ export const doubleLock: Rule = {
   scope: 'package',
   run(pass) {
     const pkg = pass.pkg;
-    if (!pkg.files.some((f) => /\.R?Lock\(\)/.test(f.text))) return;
-    const { units, locks } = lockModel(pkg);
+    const model = lockModel(pkg);
+    if (!model) return;
+    const { units, locks } = model;
     const writeLocked = writeLockedKeys(units, locks);
     const takes = new Takes(pkg, units, locks);
     /** Whether taking `method` blocks while the same goroutine holds the mutex in `held` mode. */

@@ -6,7 +6,7 @@ import { ANY_LOCK, storageKey, type HeldLock, type LockAnalysis } from '../engin
 import type { FuncUnit, Units } from '../engine/concurrency/units';
 import type { Package } from '../engine/package';
 import type { Rule } from '../engine/rule';
-import { lockModel, relatedAt, spawnedOrDeferred, unitName, where, writeLockedKeys } from './double-lock';
+import { lockModel, relatedAt, spawnedOrDeferred, unitName, where, writeLockedKeys } from '../engine/concurrency/lock-model';
 
 /** `inner` is locked (directly, or by the callee of `inner`) while `outer` is held. */
 interface Edge {
@@ -65,8 +65,9 @@ export const lockOrderInversion: Rule = {
   scope: 'package',
   run(pass) {
     const pkg = pass.pkg;
-    if (!pkg.files.some((f) => /\.R?Lock\(\)/.test(f.text))) return;
-    const { units, locks } = lockModel(pkg);
+    const model = lockModel(pkg);
+    if (!model) return;
+    const { units, locks } = model;
     const writeLocked = writeLockedKeys(units, locks);
     const edges = new Map<string, Edge[]>();
     const add = (e: Edge) => {

@@ -11,7 +11,6 @@ import { APPEND_ANCHOR, SELF_APPENDS } from '../engine/appends';
 /** `v = append(v, ...)`: one variable on the left, the same variable as append's first argument. */
 
 const IDENTIFIERS = '(identifier) @id';
-const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 
 function unparen(node: Node): Node {
   let n = node;

@@ -51,14 +51,14 @@ function chooseMutex(model: SharedStateModel, v: SharedVar, accesses: Access[]):
     const counts = new Map<string, number>();
     for (const a of accesses) for (const k of a.locks.keys()) if (guards.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
     const key = [...counts].sort((x, y) => y[1] - x[1])[0][0];
-    return existingMutex(model, v, key, accesses.some((a) => a.locks.get(key) === 'r'));
+    return existingMutex(model, key, accesses.some((a) => a.locks.get(key) === 'r'));
   }
   if (v.kind === 'field' && v.structName) {
     const fields = packageTypes(model.pkg).structs.get(v.structName)!;
     const mutexes = [...fields].filter(([, f]) => f.type.kind === 'mutex' || f.type.kind === 'rwmutex');
     if (mutexes.length === 1) {
       const [name, f] = mutexes[0];
-      return existingMutex(model, v, `field:${v.structName}.${name}`, f.type.kind === 'rwmutex');
+      return existingMutex(model, `field:${v.structName}.${name}`, f.type.kind === 'rwmutex');
     }
     if (mutexes.length > 1) throw new NoFix('several mutexes: racelens cannot tell which one guards it');
     return newFieldMutex(model, v, fields, rw);
@@ -67,7 +67,7 @@ function chooseMutex(model: SharedStateModel, v: SharedVar, accesses: Access[]):
   return newLocalMutex(model, v, rw);
 }
 
-function existingMutex(model: SharedStateModel, v: SharedVar, key: string, rw: boolean): Mutex {
+function existingMutex(model: SharedStateModel, key: string, rw: boolean): Mutex {
   const name = key.replace(/^.*[.:]/, '');
   const embedded = key.startsWith('field:') && packageTypes(model.pkg).structs.get(key.slice(6, key.lastIndexOf('.')))?.get(name)?.embedded;
   const spell = (a: Access) => {
