@@ -113,7 +113,7 @@ export const doubleLock: Rule = {
     const model = lockModel(pkg);
     if (!model) return;
     const { units, locks } = model;
-    const writeLocked = writeLockedKeys(units, locks);
+    const writeLocked = writeLockedKeys(model);
     const takes = new Takes(pkg, units, locks);
     /** Whether taking `method` blocks while the same goroutine holds the mutex in `held` mode. */
     const blocks = (held: 'r' | 'w', method: string, key: string, u: FuncUnit) => held === 'w' || method === 'Lock' || writeLocked(key, u);

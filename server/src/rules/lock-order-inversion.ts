@@ -68,7 +68,7 @@ export const lockOrderInversion: Rule = {
     const model = lockModel(pkg);
     if (!model) return;
     const { units, locks } = model;
-    const writeLocked = writeLockedKeys(units, locks);
+    const writeLocked = writeLockedKeys(model);
     const edges = new Map<string, Edge[]>();
     const add = (e: Edge) => {
       const k = `${e.from}\u0000${e.to}`;

@@ -60,9 +60,11 @@ export function relatedAt(node: Node, unit: FuncUnit, message: string): RelatedL
  * pending writer blocks new readers, so a second RLock then deadlocks. A local mutex counts only
  * when a function literal other than `unit` write-locks it (a goroutine can share it).
  */
-export function writeLockedKeys(units: Units, locks: LockAnalysis): (key: string, unit: FuncUnit) => boolean {
+export function writeLockedKeys({ units, locks }: LockModel): (key: string, unit: FuncUnit) => boolean {
+  let check = writeLockedByModel.get(units);
+  if (check) return check;
   let writers: Map<string, Set<string>> | undefined;
-  return (key, unit) => {
+  check = (key, unit) => {
     if (!writers) {
       writers = new Map();
       for (const u of units.all) {
@@ -78,4 +80,9 @@ export function writeLockedKeys(units: Units, locks: LockAnalysis): (key: string
     const set = writers.get(key);
     return !!set && (!key.startsWith('local:') || [...set].some((id) => id !== unit.id));
   };
+  writeLockedByModel.set(units, check);
+  return check;
 }
+
+/** One write-lock index per package model, shared by the lock rules that ask. */
+const writeLockedByModel = new WeakMap<Units, (key: string, unit: FuncUnit) => boolean>();
