@@ -17,6 +17,12 @@ function applyTextEdits(text: string, edits: TextEdit[]): string {
   return text;
 }
 
+async function until(ok: () => boolean, ms = 5000): Promise<void> {
+  for (const t0 = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+  }
+}
+
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'racelens-ws-'));
 const write = (rel: string, text: string) => {
   fs.mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
@@ -43,11 +49,15 @@ describe('editor experience over JSON-RPC', () => {
     fs.rmSync(ws, { recursive: true, force: true });
   });
 
-  it('scans the workspace: closed files get diagnostics; vendor/ and excluded files do not', async () => {
+  it('scans the workspace on worker threads: closed files get diagnostics; vendor/ and excluded files do not', async () => {
     const p = await client.diagnostics(closedUri, (x) => x.diagnostics.length === 1);
     assert.equal(p.diagnostics[0].code, 'manual-gc');
     assert.equal(p.version, undefined);
     await client.diagnostics(counterUri, (x) => x.diagnostics.length === 1);
+    await until(() => client.logs.some((l) => /checked \d+ packages/.test(l)));
+    const scanned = client.logs.find((l) => /checked \d+ packages/.test(l))!;
+    const [, total, inWorkers] = /checked (\d+) packages .*\((\d+) on worker threads\)/.exec(scanned)!;
+    assert.ok(Number(inWorkers) >= 2 && Number(inWorkers) <= Number(total), scanned);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((await client.diagnostics(closedUri)).diagnostics.length, 1);
     await assert.rejects(client.diagnostics(vendorUri, () => true, 300));

@@ -3,16 +3,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
 import { version } from '../../../package.json';
 import { newGoParser } from '../engine/parser';
 import type { Finding, Rule } from '../engine/rule';
 import { allRules } from '../rules';
 import { initGoForNode } from '../node/grammar';
 import { batchesByDirectory, checkFiles, type CheckResult, type FileError } from '../node/check';
+import { checkInWorkers, isCheckWorker, serveChecks } from '../node/check-pool';
 import { expandPaths } from '../node/files';
-import { loadConfig, parseConfig, relativeToRoot, type LoadedConfig } from '../node/config';
-import { applySeverities, enabledRules, isExcluded } from '../engine/config';
+import { loadConfig, relativeToRoot } from '../node/config';
+import { applySeverities, enabledRules, isExcluded, parseConfig, type LoadedConfig } from '../engine/config';
 import { fixInRounds, type FixOutcome } from '../engine/fix-rounds';
 import { unifiedDiff } from './diff';
 import { formatJson, formatSarif, formatText } from './format';
@@ -86,31 +86,10 @@ async function runBatches(batches: string[][], opts: Options, overlay?: Map<stri
     }
     return total;
   }
-  const queue = [...batches];
-  await Promise.all(Array.from({ length: jobs }, () => new Promise<void>((resolve, reject) => {
-    const worker = new Worker(__filename, { workerData: { ruleIds, overlay } });
-    const next = () => {
-      const batch = queue.shift();
-      if (batch) worker.postMessage(batch); else void worker.terminate().then(() => resolve());
-    };
-    worker.on('message', (msg: CheckResult | 'ready') => {
-      if (msg !== 'ready') merge(total, msg);
-      next();
-    });
-    worker.on('error', reject);
-  })));
+  await checkInWorkers(batches, { entry: __filename, jobs, ruleIds, overlay }, (_, r) => merge(total, r));
   total.findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start));
   total.errors.sort((a, b) => (a.path < b.path ? -1 : 1));
   return total;
-}
-
-async function workerMain(): Promise<void> {
-  const { ruleIds, overlay } = workerData as { ruleIds: string[]; overlay?: Map<string, string> };
-  const rules = allRules.filter((r) => ruleIds.includes(r.id));
-  await initGoForNode();
-  const parser = newGoParser();
-  parentPort!.on('message', (batch: string[]) => parentPort!.postMessage(checkFiles(parser, batch, rules, overlay)));
-  parentPort!.postMessage('ready');
 }
 
 /** --fix / --diff: preferred fixes in rounds; only the directories that changed are re-analysed. */
@@ -184,8 +163,8 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
   }
 }
 
-if (!isMainThread) {
-  void workerMain();
+if (isCheckWorker()) {
+  void serveChecks();
 } else if (require.main === module) {
   void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

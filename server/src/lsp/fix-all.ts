@@ -7,15 +7,14 @@ import { fixInRounds } from '../engine/fix-rounds';
 import { groupIntoPackages } from '../engine/package';
 import type { Finding, Rule } from '../engine/rule';
 import { SourceFile } from '../engine/source-file';
-import { goVersionFor } from '../node/files';
 
 export async function fixAllText(
-  parser: Parser, texts: ReadonlyMap<string, string>, target: string, rules: readonly Rule[], config: RacelensConfig,
+  parser: Parser, texts: ReadonlyMap<string, string>, target: string, rules: readonly Rule[], config: RacelensConfig, goVersion: string | undefined,
 ): Promise<{ after: string; count: number } | undefined> {
   const run = (current: ReadonlyMap<string, string>): Finding[] => {
     const files = [...current].map(([p, t]) => SourceFile.parse(parser, p, t));
     try {
-      const findings = groupIntoPackages(files, goVersionFor).flatMap((pkg) => analyze(pkg, enabledRules(rules, config)).findings);
+      const findings = groupIntoPackages(files, () => goVersion).flatMap((pkg) => analyze(pkg, enabledRules(rules, config)).findings);
       return applySeverities(findings, config).filter((f) => f.fixes.some((x) => x.isPreferred && x.safe && x.edits.every((e) => e.path === target)));
     } finally {
       for (const f of files) f.dispose();

@@ -1,7 +1,5 @@
 // Editor settings (racelens.*) merged with the repository's .racelens.json.
-import * as path from 'path';
-import { mergeConfigs, type RacelensConfig, type RuleSetting } from '../engine/config';
-import { loadConfig, type LoadedConfig } from '../node/config';
+import { mergeConfigs, type LoadedConfig, type RacelensConfig, type RuleSetting } from '../engine/config';
 
 export interface Settings {
   enable: boolean;
@@ -26,9 +24,13 @@ export function readSettings(raw: unknown, base: Settings = DEFAULT_SETTINGS): S
 
 /** Per-directory effective configuration: .racelens.json, then the editor settings on top. */
 export class ConfigResolver {
-  private readonly cache = new Map<string, LoadedConfig | Error>();
+  private readonly cache = new Map<string, Promise<LoadedConfig | Error>>();
 
-  constructor(private settings: Settings, private readonly onError: (message: string) => void) {}
+  constructor(
+    private settings: Settings,
+    private readonly load: (dir: string) => Promise<LoadedConfig>,
+    private readonly onError: (message: string) => void,
+  ) {}
 
   update(settings: Settings): void {
     this.settings = settings;
@@ -39,21 +41,20 @@ export class ConfigResolver {
     this.cache.clear();
   }
 
-  forDir(dir: string): { config: RacelensConfig; root: string } {
-    let loaded = this.cache.get(dir);
-    if (!loaded) {
-      try {
-        loaded = loadConfig(dir);
-      } catch (e) {
-        loaded = e as Error;
-        this.onError((e as Error).message);
-      }
-      this.cache.set(dir, loaded);
+  async forDir(dir: string): Promise<{ config: RacelensConfig; root: string }> {
+    let loading = this.cache.get(dir);
+    if (!loading) {
+      loading = this.load(dir).catch((e: Error) => {
+        this.onError(e.message);
+        return e;
+      });
+      this.cache.set(dir, loading);
     }
+    const loaded = await loading;
     const file = loaded instanceof Error ? { config: {}, root: dir } : loaded;
     return {
       config: mergeConfigs(file.config, { rules: this.settings.rules, exclude: this.settings.exclude }),
-      root: file.root ?? path.resolve(dir),
+      root: file.root,
     };
   }
 }

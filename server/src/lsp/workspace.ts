@@ -1,16 +1,12 @@
 // The server's view of Go files: open documents (incrementally edited) plus the other files of
-// their packages read from disk. Knows nothing of the LSP connection.
-import * as fs from 'fs';
-import * as path from 'path';
-import { fileURLToPath, pathToFileURL } from 'url';
+// their packages, read through the host. Knows nothing of the LSP connection.
 import type { Parser } from 'web-tree-sitter';
 import { analyze, type RuleFailure } from '../engine/analyze';
 import { groupIntoPackages, Package } from '../engine/package';
 import type { Finding, Rule } from '../engine/rule';
 import { SourceFile, type TextChange } from '../engine/source-file';
 import type { Position } from '../engine/text';
-import { readGoFile } from '../node/check';
-import { goVersionFor } from '../node/files';
+import type { ServerHost } from './host';
 
 export interface OpenDocument { uri: string; version: number; file: SourceFile }
 
@@ -34,30 +30,28 @@ function collect(pkgs: Package[], rules: readonly Rule[], only?: ReadonlySet<str
 }
 export interface RangeChange { range?: { start: Position; end: Position }; text: string }
 
-export function uriToPath(uri: string): string {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
-}
-
-interface DiskEntry { mtimeMs: number; size: number; file: SourceFile }
+interface DiskEntry { mtime: number; size: number; file: SourceFile }
 
 export class GoWorkspace {
   private readonly open = new Map<string, OpenDocument>(); // by path
   private readonly disk = new Map<string, DiskEntry>();
 
-  constructor(private readonly parser: Parser) {}
+  constructor(private readonly parser: Parser, readonly host: ServerHost) {}
 
   openDocument(uri: string, version: number, text: string): OpenDocument {
-    const p = uriToPath(uri);
+    const p = this.host.toPath(uri);
     this.open.get(p)?.file.dispose();
     const doc = { uri, version, file: SourceFile.parse(this.parser, p, text) };
     this.open.set(p, doc);
     return doc;
   }
 
-  /** Applies LSP content changes as tree edits; the reparse happens when the package is analysed. */
-  /** Returns the changes as offsets (each relative to the text after the previous one). */
+  /**
+   * Applies LSP content changes as tree edits; the reparse happens when the package is analysed.
+   * Returns the changes as offsets (each relative to the text after the previous one).
+   */
   changeDocument(uri: string, version: number, changes: readonly RangeChange[]): TextChange[] | undefined {
-    const doc = this.open.get(uriToPath(uri));
+    const doc = this.open.get(this.host.toPath(uri));
     if (!doc) return undefined;
     const applied: TextChange[] = [];
     for (const ch of changes) {
@@ -73,15 +67,16 @@ export class GoWorkspace {
   }
 
   closeDocument(uri: string): void {
-    const p = uriToPath(uri);
+    const p = this.host.toPath(uri);
     this.open.get(p)?.file.dispose();
     this.open.delete(p);
   }
 
-  document(uri: string): OpenDocument | undefined { return this.open.get(uriToPath(uri)); }
+  document(uri: string): OpenDocument | undefined { return this.open.get(this.host.toPath(uri)); }
   openDocuments(): OpenDocument[] { return [...this.open.values()]; }
+  hasOpenDocumentIn(dir: string): boolean { return [...this.open.keys()].some((p) => this.host.dirname(p) === dir); }
 
-  uriOf(p: string): string { return this.open.get(p)?.uri ?? (path.isAbsolute(p) ? pathToFileURL(p).href : p); }
+  uriOf(p: string): string { return this.open.get(p)?.uri ?? this.host.toUri(p); }
 
   /** Forgets a cached disk file (watched-file events). */
   invalidateDisk(p: string): void {
@@ -89,53 +84,66 @@ export class GoWorkspace {
     this.disk.delete(p);
   }
 
-  private diskFile(p: string): SourceFile | undefined {
-    let st: fs.Stats;
-    try { st = fs.statSync(p); } catch { this.invalidateDisk(p); return undefined; }
+  /** The text of a closed file, from the cache when its size and mtime are unchanged. */
+  private async diskText(p: string): Promise<{ text: string; mtime: number; size: number } | DiskEntry | undefined> {
+    const st = await this.host.stat(p);
+    if (!st) return undefined;
     const cached = this.disk.get(p);
-    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.file;
+    if (cached && cached.mtime === st.mtime && cached.size === st.size) return cached;
+    const { text } = await this.host.readGoFile(p);
+    return text === undefined ? undefined : { text, ...st };
+  }
+
+  private diskFile(p: string, read: Awaited<ReturnType<GoWorkspace['diskText']>>): SourceFile | undefined {
+    if (read && 'file' in read) return read.file;
     this.invalidateDisk(p);
-    const { text } = readGoFile(p);
-    if (text === undefined) return undefined;
-    const file = SourceFile.parse(this.parser, p, text);
-    this.disk.set(p, { mtimeMs: st.mtimeMs, size: st.size, file });
+    if (!read) return undefined;
+    const file = SourceFile.parse(this.parser, p, read.text);
+    this.disk.set(p, { mtime: read.mtime, size: read.size, file });
     return file;
   }
 
   /** The directory whose packages an open document belongs to (its own key for untitled ones). */
   dirOf(uri: string): string {
-    const p = uriToPath(uri);
-    return uri.startsWith('file:') ? path.dirname(p) : p;
+    return this.host.inWorkspace(uri) ? this.host.dirname(this.host.toPath(uri)) : this.host.toPath(uri);
   }
 
   /**
-   * Analyses every package of a directory: open documents as edited, the rest from disk. With
-   * `transient`, trees of closed files are freed afterwards (workspace scans keep no trees).
+   * Analyses every package of a directory: open documents as edited, the rest read through the
+   * host. Reading is asynchronous; parsing and analysis then run in one synchronous step, so the
+   * open documents are taken as they are at that moment. With `transient`, trees of closed files
+   * are freed afterwards (workspace scans keep no trees).
    */
-  analyzeDir(dir: string, rules: readonly Rule[], transient = false, only?: ReadonlySet<string>): DirAnalysis {
-    const untitled = this.open.get(dir);
-    if (untitled) {
-      untitled.file.reparse(this.parser);
-      const pkg = new Package(dir, untitled.file.packageName ?? '', [untitled.file]);
-      return { dir, files: [untitled.file], ...collect([pkg], rules) };
-    }
-    let names: string[] = [];
-    try { names = fs.readdirSync(dir).filter((n) => n.endsWith('.go')); } catch { /* gone: open files only */ }
-    const paths = new Set([...names.map((n) => path.join(dir, n)), ...[...this.open.keys()].filter((p) => path.dirname(p) === dir)]);
+  async analyzeDir(dir: string, rules: readonly Rule[], transient = false, only?: ReadonlySet<string>): Promise<DirAnalysis> {
+    if (this.open.has(dir)) return this.analyzeUntitled(dir, rules);
+    const onDisk = await this.host.goFilesIn(dir);
+    const reads = new Map(await Promise.all(onDisk.filter((p) => !this.open.has(p)).map(async (p) => [p, await this.diskText(p)] as const)));
+    const goVersion = await this.host.goVersionFor(dir);
+    if (this.open.has(dir)) return this.analyzeUntitled(dir, rules);
+    // From here on, synchronous: no edit can interleave.
+    const paths = new Set([...onDisk, ...[...this.open.keys()].filter((p) => this.host.dirname(p) === dir)]);
     const files: SourceFile[] = [];
     const closed: string[] = [];
     for (const p of [...paths].sort()) {
       const open = this.open.get(p);
       if (open) open.file.reparse(this.parser);
       else closed.push(p);
-      const file = open?.file ?? this.diskFile(p);
+      const file = open?.file ?? this.diskFile(p, reads.get(p));
       if (file && (open || !file.skipped)) files.push(file);
     }
     try {
-      return { dir, files, ...collect(groupIntoPackages(files, goVersionFor), rules, only) };
+      return { dir, files, ...collect(groupIntoPackages(files, () => goVersion), rules, only) };
     } finally {
-      if (transient && ![...this.open.keys()].some((p) => path.dirname(p) === dir)) for (const p of closed) this.invalidateDisk(p);
+      if (transient && !this.hasOpenDocumentIn(dir)) for (const p of closed) this.invalidateDisk(p);
     }
+  }
+
+  /** An untitled document is a package of its own. */
+  private analyzeUntitled(key: string, rules: readonly Rule[]): DirAnalysis {
+    const file = this.open.get(key)!.file;
+    file.reparse(this.parser);
+    const pkg = new Package(key, file.packageName ?? '', [file]);
+    return { dir: key, files: [file], ...collect([pkg], rules) };
   }
 
   dispose(): void {

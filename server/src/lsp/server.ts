@@ -1,0 +1,433 @@
+// The racelens language server: incremental sync, debounced analysis per directory, diagnostics
+// for open and closed files (workspace scan, file watching), quick-fixes, ignore/explain actions,
+// fix-all, hover and a status notification. Runs wherever its host runs: Node (lsp/main.ts) or a
+// browser web worker (browser/main.ts); one server per process or worker.
+import {
+  CodeActionKind, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, TextDocumentSyncKind,
+  type CodeAction, type Connection, type Diagnostic, type Hover, type InitializeResult,
+} from 'vscode-languageserver';
+import { version } from '../../../package.json';
+import { applySeverities, enabledRules, isExcluded, type RacelensConfig } from '../engine/config';
+import { newGoParser } from '../engine/parser';
+import type { Finding, Rule } from '../engine/rule';
+import type { SourceFile, TextChange } from '../engine/source-file';
+import { docsUrl, ruleById } from '../rules';
+import { explainAction, FIX_ALL_KIND, fixAllAction, ignoreAction, quickFixActions } from './actions';
+import { toDiagnostic } from './convert';
+import { fixAllText } from './fix-all';
+import type { ClosedDirResult, ServerHost } from './host';
+import { ConfigResolver, DEFAULT_SETTINGS, readSettings, type Settings } from './settings';
+import { GoWorkspace } from './workspace';
+
+let connection: Connection;
+let host: ServerHost;
+let allRules: readonly Rule[] = [];
+/** File rules run on the edited document per keystroke; package rules once typing pauses. */
+let FILE_RULES: readonly Rule[] = [];
+let PACKAGE_RULE_IDS = new Set<string>();
+let settings: Settings = DEFAULT_SETTINGS;
+let configs: ConfigResolver;
+/** Workspace folders as URIs. */
+let workspaceFolders: string[] = [];
+
+/** What was last published for a file, kept to answer code actions and hovers for that version. */
+interface Published {
+  version?: number;
+  findings: Finding[];
+  diagnostics: Diagnostic[];
+  files: Map<string, SourceFile>;
+  /** Versions of the directory's open documents at analysis time: a fix touching a changed one is stale. */
+  openVersions: Map<string, number>;
+}
+const published = new Map<string, Published>(); // by uri
+
+let workspace: GoWorkspace | undefined;
+let ready: Promise<void>;
+
+const timers = new Map<string, ReturnType<typeof setTimeout>>();
+const fastTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+/** Package-wide rules need the whole package: they wait until typing pauses. */
+const PACKAGE_RULE_DELAY_MS = 250;
+
+/**
+ * Package-rule findings of each open document from the last full analysis, moved along with the
+ * edits made since (their fixes dropped: offsets are only trusted until the next full analysis).
+ */
+const carried = new Map<string, Finding[]>(); // by uri
+
+/** Re-analyses a directory after a short quiet period; a newer request replaces a pending one. */
+function schedule(dir: string, delay = settings.debounceMs): void {
+  clearTimeout(timers.get(dir));
+  timers.set(dir, setTimeout(() => {
+    timers.delete(dir);
+    void ready.then(() => analyzeDir(dir, true)); // closed files' trees are freed unless a document of the directory is open
+  }, delay));
+}
+
+/** As you type: file rules on the edited document now, package rules once typing pauses. */
+function scheduleTyping(uri: string): void {
+  const dir = workspace!.dirOf(uri);
+  clearTimeout(fastTimers.get(uri));
+  fastTimers.set(uri, setTimeout(() => {
+    fastTimers.delete(uri);
+    void ready.then(() => analyzeEdited(uri));
+  }, settings.debounceMs));
+  schedule(dir, Math.max(PACKAGE_RULE_DELAY_MS, settings.debounceMs));
+}
+
+function shiftFindings(findings: Finding[], changes: readonly TextChange[]): Finding[] {
+  let out = findings;
+  for (const c of changes) {
+    const delta = c.text.length - (c.end - c.start);
+    out = out.flatMap((f) => {
+      if (f.end <= c.start && !(f.start === f.end && f.start === c.start)) return [f];
+      if (f.start >= c.end) return [{ ...f, start: f.start + delta, end: f.end + delta }];
+      return []; // the edit touched it: the next full analysis decides
+    });
+  }
+  return out;
+}
+
+/** Whether the configuration excludes a file (only files inside the config's root can be). */
+function excluded(root: string, p: string, config: RacelensConfig): boolean {
+  const rel = host.relative(root, p);
+  return rel !== undefined && isExcluded(rel, config);
+}
+
+async function analyzeEdited(uri: string): Promise<void> {
+  if (!workspace?.document(uri) || !settings.enable) return;
+  const dir = workspace.dirOf(uri);
+  const { config, root } = await configs.forDir(dir);
+  const doc = workspace.document(uri);
+  if (!doc || excluded(root, doc.file.path, config)) return;
+  const result = await workspace.analyzeDir(dir, enabledRules(FILE_RULES, config), false, new Set([doc.file.path]));
+  for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
+  const mine = applySeverities(result.findings, config).filter((f) => f.path === doc.file.path);
+  const kept = (carried.get(uri) ?? []).map((f) => ({ ...f, range: doc.file.rangeOf(f.start, f.end), related: [], fixes: [] }));
+  const files = new Map(result.files.map((f) => [f.path, f]));
+  const findings = [...mine, ...kept].sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId));
+  publish(uri, doc.version, findings, files, new Map([[doc.file.path, doc.version]]), skippedNotice(doc.file));
+  sendStatus();
+}
+
+/** Every directory analysed so far: what a settings or go.mod change must re-check. */
+const knownDirs = new Set<string>();
+
+/** Per directory, the latest analysis started: an older one that finishes later is not published. */
+const analysisSeq = new Map<string, number>();
+
+async function analyzeDir(dir: string, transient: boolean): Promise<void> {
+  if (!workspace) return;
+  knownDirs.add(dir);
+  const seq = (analysisSeq.get(dir) ?? 0) + 1;
+  analysisSeq.set(dir, seq);
+  const { config, root } = await configs.forDir(dir);
+  const result = settings.enable
+    ? await workspace.analyzeDir(dir, enabledRules(allRules, config), transient)
+    : { dir, files: workspace.openDocuments().filter((d) => workspace!.dirOf(d.uri) === dir).map((d) => d.file), findings: [], failures: [] };
+  if (analysisSeq.get(dir) !== seq) return;
+  for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
+  const findings = applySeverities(result.findings, config);
+  const files = new Map(result.files.map((f) => [f.path, f]));
+  const open = workspace.openDocuments().filter((d) => files.has(d.file.path));
+  const openVersions = new Map(open.map((d) => [d.file.path, d.version]));
+  for (const file of result.files) {
+    const uri = workspace.uriOf(file.path);
+    const doc = workspace.document(uri);
+    const mine = excluded(root, file.path, config) ? [] : findings.filter((f) => f.path === file.path);
+    if (doc) carried.set(uri, mine.filter((f) => PACKAGE_RULE_IDS.has(f.ruleId)));
+    publish(uri, doc?.version, mine, files, openVersions, doc ? skippedNotice(file) : undefined);
+  }
+  // Files that left the directory (deleted, or closed and never saved) keep no diagnostics.
+  for (const uri of [...published.keys()]) {
+    if (workspace.dirOf(uri) === dir && !files.has(host.toPath(uri))) {
+      published.delete(uri);
+      void connection.sendDiagnostics({ uri, diagnostics: [] });
+    }
+  }
+  sendStatus();
+}
+
+/** One info diagnostic for an open file racelens does not check: too large, or generated. */
+function skippedNotice(file: SourceFile): Diagnostic | undefined {
+  const reason = file.skipped ?? (file.isGenerated ? 'a generated file (// Code generated ... DO NOT EDIT.)' : undefined);
+  if (!reason) return undefined;
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Information, source: 'racelens', code: 'skipped',
+    message: `racelens does not check this file: ${reason}`,
+  };
+}
+
+function publish(
+  uri: string, version: number | undefined, findings: Finding[], files: Map<string, SourceFile>,
+  openVersions = new Map<string, number>(), notice?: Diagnostic,
+): void {
+  const current = workspace?.document(uri);
+  if (current && current.version !== version) return; // stale: a newer edit will publish
+  const diagnostics = findings.map((f) => toDiagnostic(f, (p) => workspace!.uriOf(p)));
+  if (notice) {
+    void connection.sendDiagnostics({ uri, version, diagnostics: [notice] });
+    published.delete(uri);
+    return;
+  }
+  if (!diagnostics.length && !published.has(uri) && !current) return; // closed file, nothing new to say
+  if (diagnostics.length) published.set(uri, { version, findings, diagnostics, files, openVersions });
+  else published.delete(uri);
+  void connection.sendDiagnostics({ uri, version, diagnostics });
+}
+
+let scanning = false;
+
+function sendStatus(): void {
+  let errors = 0, warnings = 0, infos = 0;
+  for (const p of published.values()) {
+    for (const f of p.findings) {
+      if (f.severity === 'error') errors++; else if (f.severity === 'warning') warnings++; else infos++;
+    }
+  }
+  void connection.sendNotification('racelens/status', { state: scanning ? 'scanning' : settings.enable ? 'ready' : 'disabled', errors, warnings, infos });
+}
+
+/** Analyses every .go file of the workspace folders, a directory at a time, with progress. */
+async function scanWorkspace(): Promise<void> {
+  await ready;
+  if (!settings.enable || !workspaceFolders.length) return;
+  scanning = true;
+  sendStatus();
+  const t0 = Date.now();
+  const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);
+  const found = await Promise.all(workspaceFolders.map((f) => host.goFilesUnder(f).catch(() => [] as string[])));
+  const dirs = [...new Set(found.flat().map((f) => host.dirname(f)))];
+  progress?.begin('racelens', 0, `Checking ${dirs.length} packages`, false);
+  let done = 0;
+  const advance = () => {
+    if (++done % 10 === 0) progress?.report(Math.round((100 * done) / dirs.length), `${done}/${dirs.length} packages`);
+  };
+  const inline = host.analyzeClosedDirs ? dirs.filter((d) => workspace!.hasOpenDocumentIn(d)) : dirs;
+  const closed = dirs.filter((d) => !inline.includes(d));
+  await Promise.all([
+    (async () => {
+      for (const dir of inline) {
+        await analyzeDir(dir, true);
+        advance();
+        if (done % 10 === 0) await new Promise((r) => setTimeout(r, 0)); // let edits and requests through
+      }
+    })(),
+    analyzeInWorkers(closed, advance),
+  ]);
+  connection.console.info(`racelens: checked ${dirs.length} packages in ${Date.now() - t0} ms (${host.analyzeClosedDirs ? closed.length : 0} on worker threads)`);
+  progress?.done();
+  scanning = false;
+  sendStatus();
+}
+
+/** Closed directories on the host's worker threads, grouped by the rules their config enables. */
+async function analyzeInWorkers(dirs: readonly string[], advance: () => void): Promise<void> {
+  if (!dirs.length || !host.analyzeClosedDirs) return;
+  const groups = new Map<string, string[]>();
+  for (const dir of dirs) {
+    const key = enabledRules(allRules, (await configs.forDir(dir)).config).map((r) => r.id).join(',');
+    groups.get(key)?.push(dir) ?? groups.set(key, [dir]);
+  }
+  const started = new Map(dirs.map((d) => [d, analysisSeq.get(d) ?? 0]));
+  const publishClosed = async (r: ClosedDirResult) => {
+    advance();
+    for (const e of r.errors) connection.console.error(`racelens: ${e}`);
+    // Opened or re-analysed since the scan began: that newer result stands.
+    if (workspace!.hasOpenDocumentIn(r.dir) || (analysisSeq.get(r.dir) ?? 0) !== started.get(r.dir)) return;
+    knownDirs.add(r.dir);
+    const { config, root } = await configs.forDir(r.dir);
+    const findings = applySeverities(r.findings, config);
+    for (const p of r.paths) {
+      publish(workspace!.uriOf(p), undefined, excluded(root, p, config) ? [] : findings.filter((f) => f.path === p), new Map());
+    }
+    sendStatus();
+  };
+  for (const [key, group] of groups) {
+    await host.analyzeClosedDirs(group, key ? key.split(',') : [], (r) => void publishClosed(r)).catch((e: Error) => {
+      connection.console.error(`racelens: worker threads failed (${e.message}); checking on the server thread`);
+      return Promise.all(group.map((d) => analyzeDir(d, true)));
+    });
+  }
+}
+
+let clientHasFolders = false;
+let clientHasDocumentChanges = false;
+
+function overlaps(d: Diagnostic, range: { start: { line: number; character: number }; end: { line: number; character: number } }): boolean {
+  const before = (a: typeof range.start, b: typeof range.start) => a.line < b.line || (a.line === b.line && a.character < b.character);
+  return !before(d.range.end, range.start) && !before(range.end, d.range.start);
+}
+
+/** Starts the server on a connection; `rules` are the rules to run (tests may add one). */
+export function startServer(conn: Connection, serverHost: ServerHost, rules: readonly Rule[]): void {
+  connection = conn;
+  host = serverHost;
+  allRules = rules;
+  FILE_RULES = rules.filter((r) => r.scope !== 'package');
+  PACKAGE_RULE_IDS = new Set(rules.filter((r) => r.scope === 'package').map((r) => r.id));
+  configs = new ConfigResolver(settings, (dir) => host.loadConfig(dir), (m) => void connection.window.showWarningMessage(`racelens: ${m}`));
+  ready = host.initGo().then(() => { workspace = new GoWorkspace(newGoParser(), host); });
+  ready.catch((e: Error) => connection.console.error(`racelens: could not load the Go grammar: ${e.stack ?? e}`));
+  registerHandlers();
+  connection.listen();
+}
+
+function registerHandlers(): void {
+  connection.onInitialize((params): InitializeResult => {
+    clientHasFolders = !!params.capabilities.workspace?.workspaceFolders;
+    clientHasDocumentChanges = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
+    settings = readSettings(params.initializationOptions, DEFAULT_SETTINGS);
+    configs.update(settings);
+    workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri).filter((u) => host.inWorkspace(u));
+    if (!workspaceFolders.length && params.rootUri && host.inWorkspace(params.rootUri)) workspaceFolders = [params.rootUri];
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+        hoverProvider: true,
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: 'racelens', version },
+    };
+  });
+
+  connection.onInitialized(() => {
+    void connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern: '**/*.go' }, { globPattern: '**/go.mod' }, { globPattern: '**/.racelens.json' }],
+    }).catch(() => undefined);
+    if (clientHasFolders) {
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        workspaceFolders = workspaceFolders.filter((f) => !e.removed.some((r) => r.uri === f));
+        workspaceFolders.push(...e.added.map((a) => a.uri).filter((u) => host.inWorkspace(u)));
+        void scanWorkspace();
+      });
+    }
+    void scanWorkspace();
+  });
+
+  function reanalyzeEverything(): void {
+    for (const d of workspace?.openDocuments() ?? []) knownDirs.add(workspace!.dirOf(d.uri));
+    for (const dir of knownDirs) schedule(dir, 0);
+  }
+
+  connection.onDidChangeConfiguration((change) => {
+    const raw = (change.settings as { racelens?: unknown } | undefined)?.racelens;
+    if (raw) {
+      settings = readSettings(raw, settings);
+      configs.update(settings);
+    }
+    if (!settings.enable) {
+      for (const uri of [...published.keys()]) publish(uri, workspace?.document(uri)?.version, [], new Map());
+      sendStatus();
+      return;
+    }
+    reanalyzeEverything();
+  });
+
+  connection.onDidOpenTextDocument(async ({ textDocument: td }) => {
+    await ready;
+    workspace!.openDocument(td.uri, td.version, td.text);
+    // File rules answer at once; the package-wide pass follows.
+    void analyzeEdited(td.uri);
+    schedule(workspace!.dirOf(td.uri), 0);
+  });
+
+  connection.onDidChangeTextDocument(async ({ textDocument: td, contentChanges }) => {
+    await ready;
+    const applied = workspace!.changeDocument(td.uri, td.version, contentChanges as Parameters<GoWorkspace['changeDocument']>[2]);
+    if (!applied) return;
+    carried.set(td.uri, shiftFindings(carried.get(td.uri) ?? [], applied));
+    if (settings.run === 'onType') scheduleTyping(td.uri);
+  });
+
+  connection.onDidSaveTextDocument(async ({ textDocument: td }) => {
+    await ready;
+    schedule(workspace!.dirOf(td.uri), 0);
+  });
+
+  connection.onDidCloseTextDocument(async ({ textDocument: td }) => {
+    await ready;
+    const dir = workspace!.dirOf(td.uri);
+    workspace!.closeDocument(td.uri);
+    carried.delete(td.uri);
+    // The editor's version is gone: clear it now. A file that exists on disk gets its diagnostics
+    // back from the directory's re-analysis, as every closed file of the workspace does.
+    published.delete(td.uri);
+    void connection.sendDiagnostics({ uri: td.uri, diagnostics: [] });
+    if (host.inWorkspace(td.uri)) schedule(dir, 0);
+  });
+
+  connection.onDidChangeWatchedFiles(async ({ changes }) => {
+    await ready;
+    let everything = false;
+    for (const c of changes) {
+      const p = host.toPath(c.uri);
+      if (p.endsWith('go.mod') || p.endsWith('.racelens.json')) { host.forgetCaches(); configs.clear(); everything = true; continue; }
+      workspace!.invalidateDisk(p);
+      if (c.type === FileChangeType.Deleted && !workspace!.document(c.uri)) {
+        published.delete(c.uri);
+        void connection.sendDiagnostics({ uri: c.uri, diagnostics: [] });
+      }
+      schedule(host.dirname(p), 0);
+    }
+    if (everything) reanalyzeEverything();
+  });
+
+  connection.onCodeAction(async ({ textDocument, range, context }): Promise<CodeAction[]> => {
+    await ready;
+    const doc = workspace!.document(textDocument.uri);
+    const pub = published.get(textDocument.uri);
+    const only = context.only;
+    const wants = (kind: string) => !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
+    const actions: CodeAction[] = [];
+    if (doc && wants(FIX_ALL_KIND) && only) {
+      const dir = workspace!.dirOf(textDocument.uri);
+      const analysed = await workspace!.analyzeDir(dir, []);
+      const texts = new Map(analysed.files.map((f) => [f.path, f.text]));
+      const { config } = await configs.forDir(dir);
+      const goVersion = await host.goVersionFor(dir);
+      const parser = newGoParser();
+      try {
+        const result = await fixAllText(parser, texts, doc.file.path, allRules, config, goVersion);
+        if (result) actions.push(fixAllAction(textDocument.uri, doc.file, result.after, result.count));
+      } finally {
+        parser.delete();
+      }
+      return actions;
+    }
+    if (!pub || (doc && pub.version !== doc.version) || !wants(CodeActionKind.QuickFix)) return actions;
+    const fileOf = (p: string) => {
+      const open = workspace!.document(workspace!.uriOf(p));
+      return open && open.version !== pub.openVersions.get(p) ? undefined : pub.files.get(p);
+    };
+    pub.findings.forEach((f, i) => {
+      const d = pub.diagnostics[i];
+      if (!overlaps(d, range)) return;
+      const versionOf = clientHasDocumentChanges ? (p: string) => pub.openVersions.get(p) ?? null : undefined;
+      actions.push(...quickFixActions(f, d, fileOf, (p) => workspace!.uriOf(p), versionOf));
+      const file = pub.files.get(f.path);
+      if (file && f.ruleId !== 'unused-suppression') actions.push(ignoreAction(f, d, file, textDocument.uri));
+      actions.push(explainAction(f, d));
+    });
+    return actions;
+  });
+
+  connection.onHover(({ textDocument, position }): Hover | null => {
+    const pub = published.get(textDocument.uri);
+    if (!pub) return null;
+    const hits = pub.diagnostics
+      .map((d, i) => ({ d, f: pub.findings[i] }))
+      .filter(({ d }) => overlaps(d, { start: position, end: position }));
+    if (!hits.length) return null;
+    const parts = hits.map(({ f }) => {
+      const rule = ruleById(f.ruleId);
+      return `**racelens: ${rule?.title ?? f.ruleId}** (\`${f.ruleId}\`, ${f.severity})\n\n${rule?.doc ?? ''}\n\n[Rule documentation](${docsUrl(f.ruleId)})`;
+    });
+    return { contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') } };
+  });
+
+  connection.onShutdown(() => workspace?.dispose());
+}

@@ -1,0 +1,51 @@
+// Runs checkFiles over batches of files (one directory each) on worker threads. The worker is the
+// calling bundle itself (the CLI or the language server), started again as a worker thread.
+import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
+import { newGoParser } from '../engine/parser';
+import { allRules } from '../rules';
+import { checkFiles, type CheckResult } from './check';
+import { initGoForNode } from './grammar';
+
+interface WorkerInput { racelensCheckWorker: true; ruleIds: readonly string[]; overlay?: ReadonlyMap<string, string> }
+
+export interface PoolOptions {
+  /** The bundle to start as a worker; it must call serveChecks() when isCheckWorker(). */
+  entry: string;
+  jobs: number;
+  ruleIds: readonly string[];
+  overlay?: ReadonlyMap<string, string>;
+}
+
+/** Hands out the batches, largest first as given, to `jobs` workers; reports each batch's result. */
+export async function checkInWorkers(batches: readonly string[][], opts: PoolOptions, onResult: (batch: string[], result: CheckResult) => void): Promise<void> {
+  const queue = [...batches];
+  const jobs = Math.max(1, Math.min(opts.jobs, queue.length));
+  const input: WorkerInput = { racelensCheckWorker: true, ruleIds: opts.ruleIds, overlay: opts.overlay };
+  await Promise.all(Array.from({ length: jobs }, () => new Promise<void>((resolve, reject) => {
+    const worker = new Worker(opts.entry, { workerData: input });
+    let current: string[] | undefined;
+    const next = () => {
+      current = queue.shift();
+      if (current) worker.postMessage(current); else void worker.terminate().then(() => resolve());
+    };
+    worker.on('message', (msg: CheckResult | 'ready') => {
+      if (msg !== 'ready' && current) onResult(current, msg);
+      next();
+    });
+    worker.on('error', reject);
+  })));
+}
+
+export function isCheckWorker(): boolean {
+  return !isMainThread && (workerData as WorkerInput | undefined)?.racelensCheckWorker === true;
+}
+
+/** The worker side: parses and analyses each batch it is sent. */
+export async function serveChecks(): Promise<void> {
+  const { ruleIds, overlay } = workerData as WorkerInput;
+  const rules = allRules.filter((r) => ruleIds.includes(r.id));
+  await initGoForNode();
+  const parser = newGoParser();
+  parentPort!.on('message', (batch: string[]) => parentPort!.postMessage(checkFiles(parser, batch, rules, overlay)));
+  parentPort!.postMessage('ready');
+}
