@@ -1,4 +1,5 @@
-// Copies the .wasm grammars into grammars/ and bundles client, server and CLI into dist/.
+// Copies the .wasm grammars into grammars/ and bundles client, server and CLI into dist/, and the
+// web extension's client and worker server into dist/browser/.
 // --outdir DIR writes DIR/grammars/ and DIR/dist/ instead (the repo's own are left alone), e.g. for
 // the end-to-end suite's staging folder.
 import * as esbuild from 'esbuild';
@@ -25,10 +26,19 @@ const common = {
   sourcemap: !production, minify: production,
   define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: importMetaShim },
 };
+// The web extension: a client for the browser extension host and the server as a web worker.
+// web-tree-sitter's Node-only branches import fs and module; they never run in a browser.
+const browser = {
+  bundle: true, platform: 'browser', target: 'es2022', logLevel: 'warning', absWorkingDir: root,
+  sourcemap: !production, minify: production, external: ['fs/promises', 'module'],
+  define: { 'import.meta.url': 'self.location.href' },
+};
 const builds = [
   { ...common, entryPoints: ['client/src/extension.ts'], outfile: join(out, 'dist', 'client.js'), external: ['vscode'] },
   { ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: join(out, 'dist', 'server.js') },
   { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: join(out, 'dist', 'cli.js'), banner: { js: '#!/usr/bin/env node\n' + importMetaShim } },
+  { ...browser, format: 'cjs', entryPoints: ['client/src/browser.ts'], outfile: join(out, 'dist', 'browser', 'client.js'), external: ['vscode'] },
+  { ...browser, format: 'iife', entryPoints: ['server/src/browser/main.ts'], outfile: join(out, 'dist', 'browser', 'server.js') },
 ];
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -1,4 +1,4 @@
-// The .vsix: built by @vsce offline, carries the bundles and both .wasm files, no node_modules,
+// The .vsix: built by @vsce offline, carries the desktop and web bundles and both .wasm files, no node_modules,
 // and stays within its size budget.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -34,6 +34,7 @@ describe('vsix package', () => {
     const buf = fs.readFileSync(out);
     const names = zipEntries(buf);
     for (const want of ['extension/package.json', 'extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/cli.js',
+      'extension/dist/browser/client.js', 'extension/dist/browser/server.js',
       'extension/grammars/tree-sitter-go.wasm', 'extension/grammars/web-tree-sitter.wasm', 'extension/docs/rules/manual-gc.md']) {
       assert.ok(names.includes(want), `${want} missing from the vsix`);
     }

@@ -26,7 +26,7 @@ export function stageExtension(stage, { vsix = false, production = true } = {}) 
   const args = [join(ROOT, 'scripts', 'build.mjs'), '--outdir', stage];
   if (production) args.push('--production');
   execFileSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  for (const f of ['dist/client.js', 'dist/server.js', 'dist/cli.js', 'grammars/tree-sitter-go.wasm', 'grammars/web-tree-sitter.wasm']) {
+  for (const f of ['dist/client.js', 'dist/server.js', 'dist/cli.js', 'dist/browser/client.js', 'dist/browser/server.js', 'grammars/tree-sitter-go.wasm', 'grammars/web-tree-sitter.wasm']) {
     if (!existsSync(join(stage, f))) throw new Error(`build did not produce ${f} in ${stage}`);
   }
   if (!vsix) return undefined;

@@ -42,7 +42,9 @@ interface Published {
 const published = new Map<string, Published>(); // by uri
 
 let workspace: GoWorkspace | undefined;
+/** Settles once the grammar is loaded; the grammar loads when initialize says where it is. */
 let ready: Promise<void>;
+let initialize: (initializationOptions: unknown) => void;
 
 const timers = new Map<string, ReturnType<typeof setTimeout>>();
 const fastTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -269,7 +271,9 @@ export function startServer(conn: Connection, serverHost: ServerHost, rules: rea
   FILE_RULES = rules.filter((r) => r.scope !== 'package');
   PACKAGE_RULE_IDS = new Set(rules.filter((r) => r.scope === 'package').map((r) => r.id));
   configs = new ConfigResolver(settings, (dir) => host.loadConfig(dir), (m) => void connection.window.showWarningMessage(`racelens: ${m}`));
-  ready = host.initGo().then(() => { workspace = new GoWorkspace(newGoParser(), host); });
+  ready = new Promise<unknown>((resolve) => { initialize = resolve; })
+    .then((options) => host.initGo(options))
+    .then(() => { workspace = new GoWorkspace(newGoParser(), host); });
   ready.catch((e: Error) => connection.console.error(`racelens: could not load the Go grammar: ${e.stack ?? e}`));
   registerHandlers();
   connection.listen();
@@ -280,6 +284,7 @@ function registerHandlers(): void {
     clientHasFolders = !!params.capabilities.workspace?.workspaceFolders;
     clientHasDocumentChanges = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
     settings = readSettings(params.initializationOptions, DEFAULT_SETTINGS);
+    initialize(params.initializationOptions);
     configs.update(settings);
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri).filter((u) => host.inWorkspace(u));
     if (!workspaceFolders.length && params.rootUri && host.inWorkspace(params.rootUri)) workspaceFolders = [params.rootUri];

@@ -7,26 +7,28 @@ import { analyze } from '../engine/analyze';
 import { groupIntoPackages } from '../engine/package';
 import type { Finding, Rule } from '../engine/rule';
 import { SourceFile } from '../engine/source-file';
+import { skipReason } from '../engine/limits';
 import { goVersionFor } from './files';
 
 /** `skipped` files are reported but are not failures; `error` means the run was incomplete. */
 export interface FileError { path: string; message: string; kind: 'error' | 'skipped' }
 export interface CheckResult { findings: Finding[]; errors: FileError[]; files: number; bytes: number }
 
-/** Files larger than this are skipped: they are generated tables, not code a person races on. */
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+export { MAX_FILE_BYTES } from '../engine/limits';
 
 export function readGoFile(file: string): { text?: string; error?: string; kind?: FileError['kind'] } {
   let buf: Buffer;
   try {
     const st = fs.statSync(file);
-    if (st.size > MAX_FILE_BYTES) return { kind: 'skipped', error: `skipped: ${(st.size / 1048576).toFixed(1)} MB is over the ${MAX_FILE_BYTES / 1048576} MB limit` };
+    const tooLarge = skipReason(st.size, false);
+    if (tooLarge) return { kind: 'skipped', error: tooLarge };
     buf = fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { kind: 'error', error: code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such file' : (e as Error).message };
   }
-  if (buf.includes(0)) return { kind: 'skipped', error: 'skipped: binary file (contains NUL bytes)' };
+  const binary = skipReason(buf.length, buf.includes(0));
+  if (binary) return { kind: 'skipped', error: binary };
   return { text: buf.toString('utf8') };
 }
 

@@ -1,0 +1,16 @@
+// Requests the browser server sends its client to read the workspace: a web worker has no file
+// system, so the client answers them with vscode.workspace.fs. URIs are strings throughout.
+
+/** [name, type] entries of a directory; type is vscode.FileType (1 file, 2 directory, 64 symlink). */
+export const READ_DIRECTORY = 'racelens/readDirectory';
+/** { mtime, size } of a file, or null when it does not exist. */
+export const STAT = 'racelens/stat';
+/** A file's text (UTF-8), or null when it does not exist. */
+export const READ_FILE = 'racelens/readFile';
+/** Every .go file under a workspace folder, vendor/, testdata/ and node_modules/ left out. */
+export const FIND_GO_FILES = 'racelens/findGoFiles';
+
+export interface UriParams { uri: string }
+
+/** What the client passes in initializationOptions besides the settings. */
+export interface BrowserInitOptions { grammarsUri?: string }
