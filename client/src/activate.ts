@@ -10,7 +10,8 @@ export function clientOptions(output: vscode.LogOutputChannel, documentSelector:
   return {
     documentSelector,
     synchronize: { configurationSection: 'racelens' },
-    initializationOptions: { ...vscode.workspace.getConfiguration('racelens'), ...extra },
+    // Plain data: a web worker receives it by structured clone, which refuses the object's methods.
+    initializationOptions: { ...JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('racelens'))), ...extra },
     outputChannel: output,
   };
 }

@@ -2,7 +2,7 @@
 // the workspace through this client, which answers its requests with vscode.workspace.fs.
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/browser';
-import { FIND_GO_FILES, READ_DIRECTORY, READ_FILE, STAT, type UriParams } from '../../server/src/browser/protocol';
+import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions, type UriParams } from '../../server/src/browser/protocol';
 import { activateWith, clientOptions } from './activate';
 
 /** The web extension host's Worker (the tsconfig has no DOM library). */
@@ -33,12 +33,34 @@ function answerFileRequests(client: LanguageClient): void {
   });
 }
 
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/**
+ * The worker and where its grammars come from. An extension served over http(s) (vscode.dev,
+ * github.dev) gives the worker its URLs. One installed on a remote (code-server) has vscode-remote:
+ * URIs, from which a worker cannot be started nor fetch: its files are read with workspace.fs and
+ * handed over (the script as a blob URL, the .wasm files in base64).
+ */
+async function serverSource(extensionUri: vscode.Uri): Promise<{ workerUrl: string; grammars: BrowserInitOptions }> {
+  const main = vscode.Uri.joinPath(extensionUri, 'dist', 'browser', 'server.js');
+  const grammars = vscode.Uri.joinPath(extensionUri, 'grammars');
+  if (/^https?$/.test(extensionUri.scheme)) return { workerUrl: main.toString(true), grammars: { grammarsUri: grammars.toString(true) } };
+  const read = (uri: vscode.Uri) => vscode.workspace.fs.readFile(uri);
+  const [script, runtime, go] = await Promise.all([read(main), read(vscode.Uri.joinPath(grammars, GRAMMAR_FILES.runtime)), read(vscode.Uri.joinPath(grammars, GRAMMAR_FILES.go))]);
+  return {
+    workerUrl: URL.createObjectURL(new Blob([script], { type: 'text/javascript' })),
+    grammars: { grammars: { runtime: toBase64(runtime), go: toBase64(go) } },
+  };
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  const serverMain = vscode.Uri.joinPath(context.extensionUri, 'dist', 'browser', 'server.js');
-  const grammarsUri = vscode.Uri.joinPath(context.extensionUri, 'grammars').toString();
+  const { workerUrl, grammars } = await serverSource(context.extensionUri);
   stop = await activateWith(context, (output) => {
-    const worker = new Worker(serverMain.toString(true));
-    const client = new LanguageClient('racelens', 'racelens', clientOptions(output, [{ language: 'go' }], { grammarsUri }), worker);
+    const client = new LanguageClient('racelens', 'racelens', new Worker(workerUrl), clientOptions(output, [{ language: 'go' }], grammars));
     answerFileRequests(client);
     return client;
   });

@@ -2,7 +2,7 @@
 // extension under .cache/e2e/ (never the repo's shared dist/ or grammars/), copying the fixture
 // workspace, and the Go checks of the fixed workspace.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,11 +18,18 @@ const PACKAGE_FILES = ['package.json', 'README.md', 'LICENSE', '.vscodeignore', 
  * Builds client/server/cli with scripts/build.mjs --outdir into `stage` and copies the manifest and
  * assets beside them: `stage` is then an extension folder (usable as extensionDevelopmentPath).
  * With `vsix`, also packages it with vsce (offline, --no-dependencies) and returns the .vsix path.
+ * With `webOnly`, the manifest loses "main" so that VS Code runs the web extension.
  */
-export function stageExtension(stage, { vsix = false, production = true } = {}) {
+export function stageExtension(stage, { vsix = false, production = true, webOnly = false } = {}) {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
   for (const f of PACKAGE_FILES) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
+  if (webOnly) {
+    // Without "main", VS Code can only run the "browser" entry: in its web worker extension host.
+    const manifest = JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8'));
+    delete manifest.main;
+    writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2));
+  }
   const args = [join(ROOT, 'scripts', 'build.mjs'), '--outdir', stage];
   if (production) args.push('--production');
   execFileSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });

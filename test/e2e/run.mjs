@@ -2,7 +2,12 @@
 // 1.100.3) driven by Debian's Chromium through playwright-core. Run `bash test/e2e/setup.sh` first
 // (npm run test:e2e does both). See test/e2e/README.md.
 //
-//   node test/e2e/run.mjs [--no-api] [--keep]
+//   node test/e2e/run.mjs [--no-api] [--keep] [--web]
+//
+// --web installs the web extension alone (the manifest without "main"): VS Code then runs its
+// browser client in the web worker extension host and the server in a web worker, reading the
+// workspace through workspace.fs, as in vscode.dev. The same browser steps must pass; the
+// extension-API tests need the Node extension host and are skipped.
 //
 // Builds and packages a fresh .vsix in .cache/e2e/run-*/ (the repo's dist/ and grammars/ are not
 // touched), installs it into a scratch code-server, and asserts in the browser, with a screenshot
@@ -19,10 +24,11 @@ import { pathToFileURL } from 'node:url';
 import { CACHE, ROOT, TOOLS, copyWorkspace, goChecks, locate, stageExtension } from './lib.mjs';
 
 const argv = process.argv.slice(2);
-const withApi = !argv.includes('--no-api');
+const web = argv.includes('--web');
+const withApi = !argv.includes('--no-api') && !web;
 const apiOnly = argv.includes('--api-only'); // skip the browser assertions (for working on the API tests)
 const keep = argv.includes('--keep') || process.env.E2E_KEEP === '1';
-const ARTIFACTS = join(ROOT, 'test', 'e2e', 'artifacts');
+const ARTIFACTS = join(ROOT, 'test', 'e2e', web ? 'artifacts-web' : 'artifacts');
 const ENTRY = join(TOOLS, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const PLAYWRIGHT = join(TOOLS, 'node_modules', 'playwright-core', 'index.mjs');
 const CHROMIUM = '/usr/bin/chromium';
@@ -299,7 +305,7 @@ try {
 
   const vsix = await step('Build and package the extension', async () => {
     const t = Date.now();
-    const out = stageExtension(dirs.stage, { vsix: true });
+    const out = stageExtension(dirs.stage, { vsix: true, webOnly: web });
     timings.buildAndPackageMs = Date.now() - t;
     log(`  ${relative(ROOT, out)} (${Math.round(readFileSync(out).length / 1024)} KB)`);
     return out;
@@ -432,6 +438,12 @@ try {
         { line: at('runtime.GC()').line, severity: 'warning' },
       ]);
       timings.openToAllSquigglesMs = Date.now() - t0;
+    });
+
+    await step(web ? 'The server runs in a web worker: no Node server process' : 'The server runs in Node: one server process', async () => {
+      const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n');
+      const nodeServers = ps.filter((l) => l.includes(join(dirs.ext, 'racelens.racelens-')) && l.includes(join('dist', 'server.js')));
+      if (nodeServers.length !== (web ? 0 : 1)) throw new Error(`Node server processes: ${JSON.stringify(nodeServers)}`);
     });
 
     await step('Problems panel lists the open file and the never-opened jobs.go', async () => {

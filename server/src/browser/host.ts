@@ -6,9 +6,13 @@ import { CONFIG_FILE, parseConfig, type LoadedConfig } from '../engine/config';
 import { initGo } from '../engine/parser';
 import type { FileStamp, ServerHost } from '../lsp/host';
 import { skipReason } from '../engine/limits';
-import { FIND_GO_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions } from './protocol';
+import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions } from './protocol';
 
 const SKIP_DIRS = new Set(['vendor', 'testdata', 'node_modules']);
+
+function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
 
 /** The directory of a URI; undefined at the root of its authority. */
 function parentOf(uri: string): string | undefined {
@@ -38,10 +42,12 @@ export function browserHost(connection: Connection): ServerHost {
   const configs = new Map<string, Promise<LoadedConfig>>();
 
   return {
+    runsIn: 'a web worker',
     initGo: async (options) => {
-      const base = (options as BrowserInitOptions | undefined)?.grammarsUri;
-      if (!base) throw new Error('racelens: the client did not say where the grammars are (initializationOptions.grammarsUri)');
-      return initGo({ locateRuntime: (name) => `${base}/${name}`, goGrammar: `${base}/tree-sitter-go.wasm` });
+      const { grammarsUri: base, grammars } = (options ?? {}) as BrowserInitOptions;
+      if (grammars) return initGo({ locateRuntime: (name) => name, runtime: fromBase64(grammars.runtime), goGrammar: fromBase64(grammars.go) });
+      if (!base) throw new Error('racelens: the client sent neither initializationOptions.grammarsUri nor the grammars');
+      return initGo({ locateRuntime: (name) => `${base}/${name}`, goGrammar: `${base}/${GRAMMAR_FILES.go}` });
     },
     toPath: (uri) => uri,
     toUri: (p) => p,

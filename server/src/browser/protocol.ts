@@ -12,5 +12,14 @@ export const FIND_GO_FILES = 'racelens/findGoFiles';
 
 export interface UriParams { uri: string }
 
-/** What the client passes in initializationOptions besides the settings. */
-export interface BrowserInitOptions { grammarsUri?: string }
+/**
+ * Where the grammars are, passed in initializationOptions besides the settings: a URL the worker
+ * can fetch (vscode.dev, github.dev), or else the .wasm files themselves in base64 (an extension
+ * installed on a remote, e.g. code-server, whose vscode-remote: URIs a worker cannot fetch).
+ */
+export interface BrowserInitOptions {
+  grammarsUri?: string;
+  grammars?: { runtime: string; go: string };
+}
+
+export const GRAMMAR_FILES = { runtime: 'web-tree-sitter.wasm', go: 'tree-sitter-go.wasm' } as const;

@@ -6,13 +6,15 @@ let goLanguage: Language | undefined;
 export interface GrammarSource {
   /** Where web-tree-sitter finds `web-tree-sitter.wasm` (a path in Node, a URL in a browser). */
   locateRuntime(fileName: string): string;
+  /** The bytes of `web-tree-sitter.wasm`, when the host has them rather than a location. */
+  runtime?: Uint8Array;
   /** The Go grammar: a path, URL or the bytes of `tree-sitter-go.wasm`. */
   goGrammar: string | Uint8Array;
 }
 
 export async function initGo(source: GrammarSource): Promise<Language> {
   if (goLanguage) return goLanguage;
-  await Parser.init({ locateFile: (name: string) => source.locateRuntime(name) });
+  await Parser.init({ locateFile: (name: string) => source.locateRuntime(name), ...(source.runtime && { wasmBinary: source.runtime }) });
   goLanguage = await Language.load(source.goGrammar);
   return goLanguage;
 }

@@ -13,6 +13,8 @@ export interface FileStamp { mtime: number; size: number }
 export interface ClosedDirResult { dir: string; paths: string[]; findings: Finding[]; errors: string[] }
 
 export interface ServerHost {
+  /** Where the server runs, for the log: "Node" or "a web worker". */
+  readonly runsIn: string;
   /** Loads web-tree-sitter and the Go grammar; `initializationOptions` may say where it is. */
   initGo(initializationOptions: unknown): Promise<unknown>;
   /** The path the engine uses for a document (a file path in Node, the URI itself in a browser). */

@@ -300,6 +300,7 @@ function registerHandlers(): void {
   });
 
   connection.onInitialized(() => {
+    connection.console.info(`racelens ${version} started in ${host.runsIn}`);
     void connection.client.register(DidChangeWatchedFilesNotification.type, {
       watchers: [{ globPattern: '**/*.go' }, { globPattern: '**/go.mod' }, { globPattern: '**/.racelens.json' }],
     }).catch(() => undefined);

@@ -13,6 +13,7 @@ import { initGoForNode } from './grammar';
 
 export function nodeHost(entry: string): ServerHost {
   return {
+    runsIn: `Node ${process.version}`,
     initGo: () => initGoForNode(),
     toPath: (uri) => (uri.startsWith('file:') ? fileURLToPath(uri) : uri),
     toUri: (p) => (path.isAbsolute(p) ? pathToFileURL(p).href : p),
