@@ -19,6 +19,19 @@ async function orNull<T>(f: () => Thenable<T>): Promise<T | null> {
   }
 }
 
+/** .go files under a folder by reading directories, for file systems that cannot search. */
+async function walkGoFiles(dir: vscode.Uri, depth = 0): Promise<vscode.Uri[]> {
+  const entries = depth > 32 ? [] : await orNull(() => vscode.workspace.fs.readDirectory(dir)) ?? [];
+  const out: vscode.Uri[] = [];
+  for (const [name, type] of entries) {
+    const child = vscode.Uri.joinPath(dir, name);
+    if (type & vscode.FileType.Directory) {
+      if (!/^(vendor|testdata|node_modules)$|^[._]/.test(name)) out.push(...await walkGoFiles(child, depth + 1));
+    } else if (name.endsWith('.go')) out.push(child);
+  }
+  return out;
+}
+
 function answerFileRequests(client: LanguageClient): void {
   const uri = (p: UriParams) => vscode.Uri.parse(p.uri, true);
   client.onRequest(READ_DIRECTORY, (p: UriParams) => orNull(() => vscode.workspace.fs.readDirectory(uri(p))));
@@ -28,8 +41,12 @@ function answerFileRequests(client: LanguageClient): void {
   }));
   client.onRequest(READ_FILE, (p: UriParams) => orNull(async () => new TextDecoder().decode(await vscode.workspace.fs.readFile(uri(p)))));
   client.onRequest(FIND_GO_FILES, async (p: UriParams) => {
-    const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri(p), '**/*.go'), '**/{vendor,testdata,node_modules}/**');
-    return found.map((u) => u.toString());
+    try {
+      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri(p), '**/*.go'), '**/{vendor,testdata,node_modules}/**');
+      return found.map((u) => u.toString());
+    } catch {
+      return (await walkGoFiles(uri(p))).map((u) => u.toString()); // a file system without a search provider
+    }
   });
 }
 
