@@ -35,6 +35,8 @@ interface DiskEntry { mtime: number; size: number; file: SourceFile }
 export class GoWorkspace {
   private readonly open = new Map<string, OpenDocument>(); // by path
   private readonly disk = new Map<string, DiskEntry>();
+  /** The .go files of each directory at its last full analysis. */
+  private readonly listings = new Map<string, string[]>();
 
   constructor(private readonly parser: Parser, readonly host: ServerHost) {}
 
@@ -82,6 +84,7 @@ export class GoWorkspace {
   invalidateDisk(p: string): void {
     this.disk.get(p)?.file.dispose();
     this.disk.delete(p);
+    this.listings.delete(this.host.dirname(p));
   }
 
   /** The text of a closed file, from the cache when its size and mtime are unchanged. */
@@ -112,12 +115,16 @@ export class GoWorkspace {
    * Analyses every package of a directory: open documents as edited, the rest read through the
    * host. Reading is asynchronous; parsing and analysis then run in one synchronous step, so the
    * open documents are taken as they are at that moment. With `transient`, trees of closed files
-   * are freed afterwards (workspace scans keep no trees).
+   * are freed afterwards (workspace scans keep no trees). With `only` (per keystroke), closed files
+   * already read are trusted as they are: the full analysis that follows reads them again.
    */
   async analyzeDir(dir: string, rules: readonly Rule[], transient = false, only?: ReadonlySet<string>): Promise<DirAnalysis> {
     if (this.open.has(dir)) return this.analyzeUntitled(dir, rules);
-    const onDisk = await this.host.goFilesIn(dir);
-    const reads = new Map(await Promise.all(onDisk.filter((p) => !this.open.has(p)).map(async (p) => [p, await this.diskText(p)] as const)));
+    const listed = only && this.listings.get(dir);
+    const onDisk = listed || await this.host.goFilesIn(dir);
+    if (!only) this.listings.set(dir, onDisk);
+    const read = async (p: string) => (only && this.disk.get(p)) || this.diskText(p);
+    const reads = new Map(await Promise.all(onDisk.filter((p) => !this.open.has(p)).map(async (p) => [p, await read(p)] as const)));
     const goVersion = await this.host.goVersionFor(dir);
     if (this.open.has(dir)) return this.analyzeUntitled(dir, rules);
     // From here on, synchronous: no edit can interleave.
