@@ -214,7 +214,7 @@ async function scanWorkspace(): Promise<void> {
       for (const dir of inline) {
         await analyzeDir(dir, true);
         advance();
-        if (done % 10 === 0) await new Promise((r) => setTimeout(r, 0)); // let edits and requests through
+        await new Promise((r) => setTimeout(r, 0)); // let edits and requests through
       }
     })(),
     analyzeInWorkers(closed, advance),
