@@ -17,6 +17,12 @@ function rss(pid) {
   return Math.round(Number(m[1]) / 1024);
 }
 
+/** CPU time (user + system) a process has used, in ms: wall time on a busy machine says less. */
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
+}
+
 function pct(xs, p) {
   const s = [...xs].sort((a, b) => a - b);
   return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(2);
@@ -64,6 +70,7 @@ async function typing(file, steps) {
   const lat = [];
   let version = 1;
   const undo = [];
+  const cpu0 = cpuMs(proc.pid);
   for (const s of session(text, steps)) {
     version++;
     const change = s.ins === '' && s.del === 0 && undo.length
@@ -82,9 +89,10 @@ async function typing(file, steps) {
     await done;
     lat.push(performance.now() - t);
   }
+  const cpuPerEdit = +((cpuMs(proc.pid) - cpu0) / steps).toFixed(1);
   const mb = rss(proc.pid);
   proc.kill();
-  return { file: path.relative(src, file), lines: text.split('\n').length, openMs: +openMs.toFixed(1), edits: steps, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), rssMb: mb };
+  return { file: path.relative(src, file), lines: text.split('\n').length, openMs: +openMs.toFixed(1), edits: steps, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), cpuMsPerEdit: cpuPerEdit, rssMb: mb };
 }
 
 async function memory(files, edits) {
@@ -111,12 +119,15 @@ async function memory(files, edits) {
 }
 
 const steps = Number(process.env.STEPS ?? 300);
-const results = {
-  typing: [
-    await typing(path.join(src, 'net/http/server.go'), steps),
-    await typing(path.join(src, 'cmd/compile/internal/ssa/rewriteAMD64.go'), steps),
-  ],
-};
+// BENCH_ONLY=typing skips the memory part; BENCH_FILES=a.go,b.go (relative to the corpus) picks the typed files.
+const only = process.env.BENCH_ONLY;
+const typedFiles = (process.env.BENCH_FILES ?? 'net/http/server.go,cmd/compile/internal/ssa/rewriteAMD64.go').split(',');
+const results = { typing: [] };
+for (const f of typedFiles) results.typing.push(await typing(path.join(src, f), steps));
+if (only === 'typing') {
+  console.log(JSON.stringify(results, null, 2));
+  process.exit(0);
+}
 const many = fs.readdirSync(path.join(src, 'net/http')).filter((f) => f.endsWith('.go')).map((f) => path.join(src, 'net/http', f))
   .concat(fs.readdirSync(path.join(src, 'go/types')).filter((f) => f.endsWith('.go')).map((f) => path.join(src, 'go/types', f)))
   .concat(fs.readdirSync(path.join(src, 'runtime')).filter((f) => f.endsWith('.go')).map((f) => path.join(src, 'runtime', f)))
