@@ -1,0 +1,53 @@
+// What happened to a file since a mark, for incremental checking (incremental.ts): its edits, and
+// the top-level declarations each incremental reparse built anew rather than reused. Bounded: a
+// reader that falls too far behind is told so, and checks the whole file.
+import type { Tree } from 'web-tree-sitter';
+import type { Span } from './text';
+
+/** An edit as the file applied it (offsets clamped). */
+export interface LoggedEdit { kind: 'edit'; start: number; end: number; text: string }
+/** A reparse, and the top-level entries it did not take over from the previous tree. */
+export interface LoggedReparse { kind: 'reparse'; rebuilt: Span[] }
+export type LoggedChange = LoggedEdit | LoggedReparse;
+
+const LIMIT = 512;
+
+export class ChangeLog {
+  private entries: LoggedChange[] = [];
+  /** How many changes were logged before entries[0]. */
+  private first = 0;
+
+  /** The number of changes so far: a mark for since(). */
+  get count(): number { return this.first + this.entries.length; }
+
+  /** The changes since count was `mark`, oldest first; undefined when they are no longer known. */
+  since(mark: number): readonly LoggedChange[] | undefined {
+    if (mark < this.first || mark > this.count) return undefined;
+    return this.entries.slice(mark - this.first);
+  }
+
+  add(change: LoggedChange): void {
+    this.entries.push(change);
+    if (this.entries.length > LIMIT) {
+      const dropped = this.entries.length - LIMIT / 2;
+      this.entries.splice(0, dropped);
+      this.first += dropped;
+    }
+  }
+
+  /** A change nobody can follow (a new text out of nowhere): every earlier mark becomes unknown. */
+  reset(): void {
+    this.first = this.count + 1;
+    this.entries = [];
+  }
+}
+
+/**
+ * The spans of `next`'s top-level entries (declarations, comments, errors) that are not subtrees
+ * of `previous`: what a reparse built anew rather than reused. A reused subtree is the same
+ * subtree, so it parses the same; both trees must be alive, so that no address is reused.
+ */
+export function rebuiltEntries(previous: Tree, next: Tree): Span[] {
+  const reused = new Set(previous.rootNode.namedChildren.map((n) => n?.id));
+  return next.rootNode.namedChildren.filter((n) => n && !reused.has(n.id)).map((n) => ({ start: n!.startIndex, end: n!.endIndex }));
+}
