@@ -1,0 +1,205 @@
+// Re-checking a file as it is edited. Rules with scope 'declaration' (rule.ts) run only on the
+// top-level declarations changed since the last check; their findings elsewhere are kept, moved
+// along with the edits. The other rules run on the whole file. The result is the one a whole-file
+// check gives (test/incremental.test.ts): whenever that is not certain (an edit outside a function
+// body, a changed top level, another file of the package changed, a rule failed), the whole file
+// is checked again.
+import type { Node } from 'web-tree-sitter';
+import type { LoggedChange, LoggedEdit } from './change-log';
+import type { Package } from './package';
+import type { Finding, Rule } from './rule';
+import { runRules, settleFindings, type AnalysisResult, type RuleFailure } from './run-rules';
+import type { SourceFile } from './source-file';
+import type { Span } from './text';
+
+/** A top-level declaration, comment or error; `id` names its subtree. */
+interface Entry { id: number; type: string; start: number; end: number; body?: Span }
+
+/** What the last check of a file left for the next one. */
+interface Baseline {
+  changeCount: number;
+  /** The package, the other files' versions and the rules: any change means a whole-file check. */
+  context: string;
+  entries: Entry[];
+  crlf: boolean;
+  /** Findings of declaration-scoped rules, as reported (before suppressions). */
+  findings: Finding[];
+}
+
+const baselines = new WeakMap<SourceFile, Baseline>();
+
+/** How many checks re-ran only changed declarations, and how many the whole file (tests, benchmarks). */
+export const incrementalChecks = { partial: 0, whole: 0 };
+
+const FUNCTIONS = new Set(['function_declaration', 'method_declaration']);
+
+function contextOf(pkg: Package, file: SourceFile, rules: readonly Rule[]): string {
+  const others = pkg.files.map((f) => (f === file ? f.path : `${f.path}@${f.revision}`));
+  return [pkg.dir, pkg.name, pkg.goVersion ?? '', rules.map((r) => r.id).join(','), ...others].join('\0');
+}
+
+function bodyOf(node: Node): Span | undefined {
+  const body = FUNCTIONS.has(node.type) ? node.childForFieldName('body') : null;
+  return body ? { start: body.startIndex, end: body.endIndex } : undefined;
+}
+
+/** The entries whose [start, end] holds `offset`: two where one ends as the next starts. */
+function entriesAt(entries: readonly Entry[], offset: number): number[] {
+  let lo = 0, hi = entries.length - 1, last = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (entries[mid].start <= offset) { last = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  const out: number[] = [];
+  if (last >= 0 && offset <= entries[last].end) out.push(last);
+  if (last >= 1 && offset <= entries[last - 1].end) out.push(last - 1);
+  return out;
+}
+
+/** Where the text at `offset` is after `edit`: later text moves, deleted text collapses to its start. */
+function mapOffset(offset: number, edit: LoggedEdit): number {
+  if (offset <= edit.start) return offset;
+  if (offset >= edit.end) return offset + edit.text.length - (edit.end - edit.start);
+  return edit.start;
+}
+
+function mapFinding(f: Finding, edit: LoggedEdit, path: string): Finding {
+  const at = (o: number) => mapOffset(o, edit);
+  return {
+    ...f,
+    start: at(f.start),
+    end: at(f.end),
+    related: f.related.map((r) => (r.path === path ? { ...r, start: at(r.start), end: at(r.end) } : r)),
+    fixes: f.fixes.map((fix) => ({ ...fix, edits: fix.edits.map((e) => (e.path === path ? { ...e, start: at(e.start), end: at(e.end) } : e)) })),
+  };
+}
+
+/** Every offset a finding has in `path`: where it is, its related locations, its fixes' edits. */
+function offsetsIn(f: Finding, path: string): number[] {
+  const out = [f.start, f.end];
+  for (const r of f.related) if (r.path === path) out.push(r.start, r.end);
+  for (const fix of f.fixes) for (const e of fix.edits) if (e.path === path) out.push(e.start, e.end);
+  return out;
+}
+
+/** The baseline's entries moved along with `changes`; undefined when an edit is not inside a function body. */
+function replay(base: Baseline, changes: readonly LoggedChange[], path: string) {
+  const entries = base.entries.map((e) => ({ ...e, body: e.body && { ...e.body } }));
+  const touched = new Set<number>();
+  let findings = base.findings;
+  for (const change of changes) {
+    if (change.kind === 'reparse') {
+      // Subtrees built anew may parse differently: their declarations are checked again.
+      entries.forEach((e, i) => { if (change.rebuilt.some((r) => r.start <= e.end && e.start <= r.end)) touched.add(i); });
+      continue;
+    }
+    const i = entriesAt(entries, change.start).find((j) => {
+      const body = entries[j].body;
+      return !!body && body.start < change.start && change.end < body.end;
+    });
+    if (i === undefined) return undefined;
+    touched.add(i);
+    const delta = change.text.length - (change.end - change.start);
+    entries[i].end += delta;
+    entries[i].body!.end += delta;
+    for (let j = i + 1; j < entries.length; j++) {
+      const e = entries[j];
+      e.start += delta;
+      e.end += delta;
+      if (e.body) { e.body.start += delta; e.body.end += delta; }
+    }
+    findings = findings.map((f) => mapFinding(f, change, path));
+  }
+  return { entries, touched, findings };
+}
+
+interface Reuse {
+  /** Top-level declarations to re-check (current offsets). */
+  dirty: Span[];
+  /** Findings of declaration-scoped rules outside them, at current offsets. */
+  kept: Finding[];
+  entries: Entry[];
+}
+
+/**
+ * What the baseline still tells about the file: undefined unless every edit since lies inside the
+ * body of a function or method and the top level is as before around them. Declarations that an
+ * edit or a reparse touched are re-checked; the others are the very subtrees the baseline saw.
+ */
+function reusable(base: Baseline, file: SourceFile, nodes: readonly Node[]): Reuse | undefined {
+  const changes = file.changesSince(base.changeCount);
+  const moved = changes && replay(base, changes, file.path);
+  if (!moved || nodes.length !== moved.entries.length) return undefined;
+  const { touched } = moved;
+  const entries: Entry[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i], was = moved.entries[i];
+    if (n.type !== was.type || n.startIndex !== was.start || n.endIndex !== was.end) return undefined;
+    if (n.id !== was.id) touched.add(i);
+    const body = touched.has(i) ? bodyOf(n) : was.body;
+    if (body?.start !== was.body?.start || body?.end !== was.body?.end) return undefined;
+    entries.push({ id: n.id, type: n.type, start: n.startIndex, end: n.endIndex, body });
+  }
+  if (file.text.includes('\r\n') !== base.crlf) return undefined;
+
+  // A kept finding must lie wholly outside the re-checked declarations; one that reaches into
+  // them is re-checked with its own declaration (a rule stepping outside its contract).
+  const dirty = new Set(touched);
+  const within = (o: number) => entriesAt(entries, o).some((i) => dirty.has(i));
+  let kept = moved.findings;
+  let lost = false;
+  for (let changed = true; changed;) {
+    changed = false;
+    kept = kept.filter((f) => {
+      if (!offsetsIn(f, file.path).some(within)) return true;
+      const own = entriesAt(entries, f.start);
+      if (!own.length) lost = true;
+      for (const i of own) if (!dirty.has(i)) { dirty.add(i); changed = true; }
+      return false;
+    });
+  }
+  if (lost) return undefined;
+  return {
+    dirty: [...dirty].sort((a, b) => a - b).map((i) => ({ start: entries[i].start, end: entries[i].end })),
+    kept: kept.map((f) => ({
+      ...f,
+      range: file.rangeOf(f.start, f.end),
+      related: f.related.map((r) => (r.path === file.path ? { ...r, range: file.rangeOf(r.start, r.end) } : r)),
+    })),
+    entries,
+  };
+}
+
+/** Checks `file` (the package is context) with `rules`, re-checking only what changed since the last call when it can. */
+export function analyzeEditedFile(pkg: Package, file: SourceFile, rules: readonly Rule[]): AnalysisResult {
+  const only = new Set([file.path]);
+  const context = contextOf(pkg, file, rules);
+  const base = baselines.get(file);
+  const checkable = !file.stale && !file.skipped;
+  const nodes = checkable ? file.root.namedChildren.filter((n): n is Node => !!n) : [];
+  const reuse = base && checkable && base.context === context ? reusable(base, file, nodes) : undefined;
+  let reported: Finding[] | undefined;
+  let failures: RuleFailure[] = [];
+  if (reuse) {
+    const scoped = rules.filter((r) => r.scope === 'declaration');
+    const fresh = runRules(pkg, [file], scoped, { only, spans: new Map([[file.path, reuse.dirty]]) });
+    const whole = runRules(pkg, [file], rules.filter((r) => r.scope !== 'declaration'), { only });
+    failures = [...fresh.failures, ...whole.failures];
+    if (!failures.length) reported = [...reuse.kept, ...fresh.findings, ...whole.findings];
+  }
+  incrementalChecks[reported ? 'partial' : 'whole']++;
+  if (!reported) ({ findings: reported, failures } = runRules(pkg, [file], rules, { only }));
+  if (failures.length || !checkable) {
+    baselines.delete(file);
+  } else {
+    const scoped = new Set(rules.filter((r) => r.scope === 'declaration').map((r) => r.id));
+    baselines.set(file, {
+      changeCount: file.changeCount,
+      context,
+      entries: reuse?.entries ?? nodes.map((n) => ({ id: n.id, type: n.type, start: n.startIndex, end: n.endIndex, body: bodyOf(n) })),
+      crlf: file.text.includes('\r\n'),
+      findings: reported.filter((f) => scoped.has(f.ruleId) && f.path === file.path),
+    });
+  }
+  return { findings: settleFindings(pkg, [file], rules, reported), failures };
+}
