@@ -1,7 +1,7 @@
 // What happened to a file since a mark, for incremental checking (incremental.ts): its edits, and
 // the top-level declarations each incremental reparse built anew rather than reused. Bounded: a
 // reader that falls too far behind is told so, and checks the whole file.
-import type { Tree } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import type { Span } from './text';
 
 /** An edit as the file applied it (offsets clamped). */
@@ -43,11 +43,11 @@ export class ChangeLog {
 }
 
 /**
- * The spans of `next`'s top-level entries (declarations, comments, errors) that are not subtrees
- * of `previous`: what a reparse built anew rather than reused. A reused subtree is the same
- * subtree, so it parses the same; both trees must be alive, so that no address is reused.
+ * The spans of the top-level entries (declarations, comments, errors) of a new tree that are not
+ * subtrees of `previous`: what a reparse built anew rather than reused. A reused subtree is the
+ * same subtree, so it parses the same; both trees must be alive, so that no address is reused.
  */
-export function rebuiltEntries(previous: Tree, next: Tree): Span[] {
+export function rebuiltEntries(previous: Tree, next: readonly Node[]): Span[] {
   const reused = new Set(previous.rootNode.namedChildren.map((n) => n?.id));
-  return next.rootNode.namedChildren.filter((n) => n && !reused.has(n.id)).map((n) => ({ start: n!.startIndex, end: n!.endIndex }));
+  return next.filter((n) => !reused.has(n.id)).map((n) => ({ start: n.startIndex, end: n.endIndex }));
 }

@@ -176,7 +176,7 @@ export function analyzeEditedFile(pkg: Package, file: SourceFile, rules: readonl
   const context = contextOf(pkg, file, rules);
   const base = baselines.get(file);
   const checkable = !file.stale && !file.skipped;
-  const nodes = checkable ? file.root.namedChildren.filter((n): n is Node => !!n) : [];
+  const nodes = checkable ? file.topLevel : [];
   const reuse = base && checkable && base.context === context ? reusable(base, file, nodes) : undefined;
   let reported: Finding[] | undefined;
   let failures: RuleFailure[] = [];

@@ -81,6 +81,11 @@ export class SourceFile {
 
   get imports(): ImportSpec[] { return (this.importTable ??= readImports(this.root)); }
 
+  private topLevelNodes?: Node[];
+
+  /** The top-level declarations, comments and errors. */
+  get topLevel(): readonly Node[] { return (this.topLevelNodes ??= this.root.namedChildren.filter((n): n is Node => !!n)); }
+
   textOf(node: Node): string { return this.currentText.slice(node.startIndex, node.endIndex); }
   positionAt(offset: number): Position { return this.lines.positionAt(offset); }
   rangeOf(start: number, end: number): Range { return { start: this.positionAt(start), end: this.positionAt(end) }; }
@@ -219,7 +224,8 @@ export class SourceFile {
     const old = this.currentTree;
     const tree = parser.parse(text, incremental ? old : null);
     if (!tree) throw new Error(`parse failed: ${this.path}`);
-    if (incremental) this.log.add({ kind: 'reparse', rebuilt: rebuiltEntries(old, tree) });
+    const topLevel = tree.rootNode.namedChildren.filter((n): n is Node => !!n);
+    if (incremental) this.log.add({ kind: 'reparse', rebuilt: rebuiltEntries(old, topLevel) });
     else this.log.reset(); // a new text without the edits that led to it
     old.delete();
     const sameText = text === this.currentText;
@@ -229,11 +235,13 @@ export class SourceFile {
     this.currentText = text;
     this.pendingReparse = false;
     this.invalidate();
+    this.topLevelNodes = topLevel;
     if (sameText) this.lineIndex = lines; // a reparse after edit(): the index is already current
     else this.loneCR = undefined;
   }
 
   private invalidate(): void {
+    this.topLevelNodes = undefined;
     this.lineIndex = undefined;
     this.cachedPackageName = undefined;
     this.importTable = undefined;
