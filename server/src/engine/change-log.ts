@@ -1,13 +1,10 @@
-// What happened to a file since a mark, for incremental checking (incremental.ts): its edits, and
-// the top-level declarations each incremental reparse built anew rather than reused. Bounded: a
-// reader that falls too far behind is told so, and checks the whole file.
-import type { Node, Tree } from 'web-tree-sitter';
-import type { Span } from './text';
+// What happened to a file since a mark, for incremental checking (incremental.ts): its edits and
+// reparses. Bounded: a reader that falls too far behind is told so, and checks the whole file.
 
 /** An edit as the file applied it (offsets clamped). */
 export interface LoggedEdit { kind: 'edit'; start: number; end: number; text: string }
-/** A reparse, and the top-level entries it did not take over from the previous tree. */
-export interface LoggedReparse { kind: 'reparse'; rebuilt: Span[] }
+/** An incremental reparse: the tree is a new one, whose subtrees may or may not be the old ones. */
+export interface LoggedReparse { kind: 'reparse' }
 export type LoggedChange = LoggedEdit | LoggedReparse;
 
 const LIMIT = 512;
@@ -40,14 +37,4 @@ export class ChangeLog {
     this.first = this.count + 1;
     this.entries = [];
   }
-}
-
-/**
- * The spans of the top-level entries (declarations, comments, errors) of a new tree that are not
- * subtrees of `previous`: what a reparse built anew rather than reused. A reused subtree is the
- * same subtree, so it parses the same; both trees must be alive, so that no address is reused.
- */
-export function rebuiltEntries(previous: Tree, next: readonly Node[]): Span[] {
-  const reused = new Set(previous.rootNode.namedChildren.map((n) => n?.id));
-  return next.filter((n) => !reused.has(n.id)).map((n) => ({ start: n.startIndex, end: n.endIndex }));
 }

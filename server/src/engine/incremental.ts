@@ -1,9 +1,9 @@
 // Re-checking a file as it is edited. Rules with scope 'declaration' (rule.ts) run only on the
 // top-level declarations changed since the last check; their findings elsewhere are kept, moved
 // along with the edits. The other rules run on the whole file. The result is the one a whole-file
-// check gives (test/incremental.test.ts): whenever that is not certain (an edit outside a function
-// body, a changed top level, another file of the package changed, a rule failed), the whole file
-// is checked again.
+// check gives (test/incremental.test.ts): whenever that is not certain (an edit outside function
+// bodies and comments, a top-level entry or signature that parses differently, another file of the
+// package changed, a rule failed), the whole file is checked again.
 import type { Node } from 'web-tree-sitter';
 import type { LoggedChange, LoggedEdit } from './change-log';
 import type { Package } from './package';
@@ -12,8 +12,22 @@ import { runRules, settleFindings, type AnalysisResult, type RuleFailure } from 
 import type { SourceFile } from './source-file';
 import type { Span } from './text';
 
-/** A top-level declaration, comment or error; `id` names its subtree. */
-interface Entry { id: number; type: string; start: number; end: number; body?: Span }
+/**
+ * A top-level declaration, comment or error as a check saw it. `id` names its subtree; `size`
+ * (nodes in it) and `hasError` tell a subtree the parser built anew from the one it replaced,
+ * as tree-sitter's own changed ranges do by kind and extent.
+ */
+interface Entry {
+  id: number;
+  type: string;
+  start: number;
+  end: number;
+  size: number;
+  hasError: boolean;
+  /** A function's or method's body, and the nodes before it (its signature). */
+  body?: Span;
+  signatureSize?: number;
+}
 
 /** What the last check of a file left for the next one. */
 interface Baseline {
@@ -38,9 +52,14 @@ function contextOf(pkg: Package, file: SourceFile, rules: readonly Rule[]): stri
   return [pkg.dir, pkg.name, pkg.goVersion ?? '', rules.map((r) => r.id).join(','), ...others].join('\0');
 }
 
-function bodyOf(node: Node): Span | undefined {
-  const body = FUNCTIONS.has(node.type) ? node.childForFieldName('body') : null;
-  return body ? { start: body.startIndex, end: body.endIndex } : undefined;
+function entryOf(n: Node): Entry {
+  const entry: Entry = { id: n.id, type: n.type, start: n.startIndex, end: n.endIndex, size: n.descendantCount, hasError: n.hasError };
+  const body = FUNCTIONS.has(n.type) ? n.childForFieldName('body') : null;
+  if (body) {
+    entry.body = { start: body.startIndex, end: body.endIndex };
+    entry.signatureSize = entry.size - body.descendantCount;
+  }
+  return entry;
 }
 
 /** The entries whose [start, end] holds `offset`: two where one ends as the next starts. */
@@ -82,26 +101,26 @@ function offsetsIn(f: Finding, path: string): number[] {
   return out;
 }
 
-/** The baseline's entries moved along with `changes`; undefined when an edit is not inside a function body. */
+/** An edit strictly inside a function's body, or inside a comment (typing at its end included). */
+function holds(e: Entry, edit: LoggedEdit): boolean {
+  if (e.type === 'comment') return e.start < edit.start && edit.end <= e.end;
+  return !!e.body && e.body.start < edit.start && edit.end < e.body.end;
+}
+
+/** The baseline's entries moved along with `changes`; undefined when an edit is outside function bodies and comments. */
 function replay(base: Baseline, changes: readonly LoggedChange[], path: string) {
   const entries = base.entries.map((e) => ({ ...e, body: e.body && { ...e.body } }));
-  const touched = new Set<number>();
+  const edited = new Set<number>();
   let findings = base.findings;
+  let reparses = 0;
   for (const change of changes) {
-    if (change.kind === 'reparse') {
-      // Subtrees built anew may parse differently: their declarations are checked again.
-      entries.forEach((e, i) => { if (change.rebuilt.some((r) => r.start <= e.end && e.start <= r.end)) touched.add(i); });
-      continue;
-    }
-    const i = entriesAt(entries, change.start).find((j) => {
-      const body = entries[j].body;
-      return !!body && body.start < change.start && change.end < body.end;
-    });
+    if (change.kind === 'reparse') { reparses++; continue; }
+    const i = entriesAt(entries, change.start).find((j) => holds(entries[j], change));
     if (i === undefined) return undefined;
-    touched.add(i);
+    edited.add(i);
     const delta = change.text.length - (change.end - change.start);
     entries[i].end += delta;
-    entries[i].body!.end += delta;
+    if (entries[i].body) entries[i].body!.end += delta;
     for (let j = i + 1; j < entries.length; j++) {
       const e = entries[j];
       e.start += delta;
@@ -110,11 +129,11 @@ function replay(base: Baseline, changes: readonly LoggedChange[], path: string) 
     }
     findings = findings.map((f) => mapFinding(f, change, path));
   }
-  return { entries, touched, findings };
+  return { entries, edited, findings, reparses };
 }
 
 interface Reuse {
-  /** Top-level declarations to re-check (current offsets). */
+  /** Top-level entries to re-check (current offsets). */
   dirty: Span[];
   /** Findings of declaration-scoped rules outside them, at current offsets. */
   kept: Finding[];
@@ -122,29 +141,36 @@ interface Reuse {
 }
 
 /**
- * What the baseline still tells about the file: undefined unless every edit since lies inside the
- * body of a function or method and the top level is as before around them. Declarations that an
- * edit or a reparse touched are re-checked; the others are the very subtrees the baseline saw.
+ * What the baseline still tells about the file: undefined unless every edit since lies inside a
+ * function body or a comment, the top level is as before around them, and every entry parses as
+ * before but for the bodies edited. Those are re-checked; the other entries are left alone.
  */
 function reusable(base: Baseline, file: SourceFile, nodes: readonly Node[]): Reuse | undefined {
   const changes = file.changesSince(base.changeCount);
   const moved = changes && replay(base, changes, file.path);
   if (!moved || nodes.length !== moved.entries.length) return undefined;
-  const { touched } = moved;
   const entries: Entry[] = [];
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i], was = moved.entries[i];
     if (n.type !== was.type || n.startIndex !== was.start || n.endIndex !== was.end) return undefined;
-    if (n.id !== was.id) touched.add(i);
-    const body = touched.has(i) ? bodyOf(n) : was.body;
-    if (body?.start !== was.body?.start || body?.end !== was.body?.end) return undefined;
-    entries.push({ id: n.id, type: n.type, start: n.startIndex, end: n.endIndex, body });
+    if (moved.edited.has(i)) {
+      const now = entryOf(n);
+      // The signature (what other code reads of a function) parses as before; the body changed.
+      if (now.body?.start !== was.body?.start || now.body?.end !== was.body?.end || now.signatureSize !== was.signatureSize) return undefined;
+      entries.push(now);
+    } else if (moved.reparses <= 1 && n.id === was.id) {
+      // The very subtree: the one reparse since built it while the baseline's tree was alive.
+      entries.push({ ...was, id: n.id });
+    } else {
+      if (n.descendantCount !== was.size || n.hasError !== was.hasError) return undefined;
+      entries.push({ ...was, id: n.id });
+    }
   }
   if (file.text.includes('\r\n') !== base.crlf) return undefined;
 
-  // A kept finding must lie wholly outside the re-checked declarations; one that reaches into
-  // them is re-checked with its own declaration (a rule stepping outside its contract).
-  const dirty = new Set(touched);
+  // A kept finding must lie wholly outside the re-checked entries; one that reaches into them is
+  // re-checked with its own entry (a rule stepping outside its contract).
+  const dirty = new Set(moved.edited);
   const within = (o: number) => entriesAt(entries, o).some((i) => dirty.has(i));
   let kept = moved.findings;
   let lost = false;
@@ -196,7 +222,7 @@ export function analyzeEditedFile(pkg: Package, file: SourceFile, rules: readonl
     baselines.set(file, {
       changeCount: file.changeCount,
       context,
-      entries: reuse?.entries ?? nodes.map((n) => ({ id: n.id, type: n.type, start: n.startIndex, end: n.endIndex, body: bodyOf(n) })),
+      entries: reuse?.entries ?? nodes.map(entryOf),
       crlf: file.text.includes('\r\n'),
       findings: reported.filter((f) => scoped.has(f.ruleId) && f.path === file.path),
     });

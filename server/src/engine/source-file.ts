@@ -2,7 +2,7 @@
 // Supports incremental edits (tree.edit + reparse) in UTF-16 units.
 import type { Node, Parser, Tree } from 'web-tree-sitter';
 import { Edit } from 'web-tree-sitter';
-import { ChangeLog, rebuiltEntries, type LoggedChange } from './change-log';
+import { ChangeLog, type LoggedChange } from './change-log';
 import { readImports, type ImportSpec } from './imports';
 import { isLocallyDeclared } from './scope';
 import { LineIndex, advancePoint, treePointAt, type Position, type Range } from './text';
@@ -224,8 +224,7 @@ export class SourceFile {
     const old = this.currentTree;
     const tree = parser.parse(text, incremental ? old : null);
     if (!tree) throw new Error(`parse failed: ${this.path}`);
-    const topLevel = tree.rootNode.namedChildren.filter((n): n is Node => !!n);
-    if (incremental) this.log.add({ kind: 'reparse', rebuilt: rebuiltEntries(old, topLevel) });
+    if (incremental) this.log.add({ kind: 'reparse' });
     else this.log.reset(); // a new text without the edits that led to it
     old.delete();
     const sameText = text === this.currentText;
@@ -235,7 +234,6 @@ export class SourceFile {
     this.currentText = text;
     this.pendingReparse = false;
     this.invalidate();
-    this.topLevelNodes = topLevel;
     if (sameText) this.lineIndex = lines; // a reparse after edit(): the index is already current
     else this.loneCR = undefined;
   }
