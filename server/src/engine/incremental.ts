@@ -107,11 +107,13 @@ function holds(e: Entry, edit: LoggedEdit): boolean {
   return !!e.body && e.body.start < edit.start && edit.end < e.body.end;
 }
 
-/** The baseline's entries moved along with `changes`; undefined when an edit is outside function bodies and comments. */
-function replay(base: Baseline, changes: readonly LoggedChange[], path: string) {
-  const entries = base.entries.map((e) => ({ ...e, body: e.body && { ...e.body } }));
+/**
+ * Moves the baseline's entries and findings along with `changes` (in place: a failed reuse drops
+ * the baseline); undefined when an edit is outside function bodies and comments.
+ */
+function replay(base: Baseline, changes: readonly LoggedChange[], path: string): { edited: Set<number>; reparses: number } | undefined {
+  const entries = base.entries;
   const edited = new Set<number>();
-  let findings = base.findings;
   let reparses = 0;
   for (const change of changes) {
     if (change.kind === 'reparse') { reparses++; continue; }
@@ -119,17 +121,19 @@ function replay(base: Baseline, changes: readonly LoggedChange[], path: string) 
     if (i === undefined) return undefined;
     edited.add(i);
     const delta = change.text.length - (change.end - change.start);
-    entries[i].end += delta;
-    if (entries[i].body) entries[i].body!.end += delta;
-    for (let j = i + 1; j < entries.length; j++) {
-      const e = entries[j];
-      e.start += delta;
-      e.end += delta;
-      if (e.body) { e.body.start += delta; e.body.end += delta; }
+    if (delta) {
+      entries[i].end += delta;
+      if (entries[i].body) entries[i].body!.end += delta;
+      for (let j = i + 1; j < entries.length; j++) {
+        const e = entries[j];
+        e.start += delta;
+        e.end += delta;
+        if (e.body) { e.body.start += delta; e.body.end += delta; }
+      }
     }
-    findings = findings.map((f) => mapFinding(f, change, path));
+    base.findings = base.findings.map((f) => mapFinding(f, change, path));
   }
-  return { entries, edited, findings, reparses };
+  return { edited, reparses };
 }
 
 interface Reuse {
@@ -148,22 +152,21 @@ interface Reuse {
 function reusable(base: Baseline, file: SourceFile, nodes: readonly Node[]): Reuse | undefined {
   const changes = file.changesSince(base.changeCount);
   const moved = changes && replay(base, changes, file.path);
-  if (!moved || nodes.length !== moved.entries.length) return undefined;
-  const entries: Entry[] = [];
+  const entries = base.entries;
+  if (!moved || nodes.length !== entries.length) return undefined;
   for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i], was = moved.entries[i];
+    const n = nodes[i], was = entries[i];
     if (n.type !== was.type || n.startIndex !== was.start || n.endIndex !== was.end) return undefined;
     if (moved.edited.has(i)) {
       const now = entryOf(n);
       // The signature (what other code reads of a function) parses as before; the body changed.
       if (now.body?.start !== was.body?.start || now.body?.end !== was.body?.end || now.signatureSize !== was.signatureSize) return undefined;
-      entries.push(now);
-    } else if (moved.reparses <= 1 && n.id === was.id) {
-      // The very subtree: the one reparse since built it while the baseline's tree was alive.
-      entries.push({ ...was, id: n.id });
-    } else {
+      entries[i] = now;
+    } else if (n.id !== was.id || moved.reparses > 1) {
+      // Not the very subtree (or no telling: a second reparse may reuse a freed address): it
+      // must parse as before.
       if (n.descendantCount !== was.size || n.hasError !== was.hasError) return undefined;
-      entries.push({ ...was, id: n.id });
+      was.id = n.id;
     }
   }
   if (file.text.includes('\r\n') !== base.crlf) return undefined;
@@ -172,7 +175,7 @@ function reusable(base: Baseline, file: SourceFile, nodes: readonly Node[]): Reu
   // re-checked with its own entry (a rule stepping outside its contract).
   const dirty = new Set(moved.edited);
   const within = (o: number) => entriesAt(entries, o).some((i) => dirty.has(i));
-  let kept = moved.findings;
+  let kept = base.findings;
   let lost = false;
   for (let changed = true; changed;) {
     changed = false;
