@@ -17,6 +17,12 @@ function rss(pid) {
   return Math.round(Number(m[1]) / 1024);
 }
 
+/** CPU time (user + system) a process has used, in ms: wall time on a busy machine says less. */
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
+}
+
 function pct(xs, p) {
   const s = [...xs].sort((a, b) => a - b);
   return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(2);
@@ -52,6 +58,41 @@ function* session(text, steps) {
   }
 }
 
+/** End of `text` inserted at `start`, as an LSP position. */
+function endOf(start, text) {
+  const lines = text.split('\n');
+  return lines.length === 1
+    ? { line: start.line, character: start.character + text.length }
+    : { line: start.line + lines.length - 1, character: lines[lines.length - 1].length };
+}
+
+/** The session as LSP changes; the no-op step undoes the last insert, if any. */
+function* changes(text, steps) {
+  const undo = [];
+  for (const s of session(text, steps)) {
+    if (s.ins === '' && s.del === 0 && undo.length) { yield undo.pop(); continue; }
+    const change = { range: { start: { line: s.line, character: s.ch }, end: { line: s.line, character: s.ch + s.del } }, text: s.ins };
+    if (s.del === 0 && s.ins !== '') undo.push({ range: { start: change.range.start, end: endOf(change.range.start, s.ins) }, text: '' });
+    yield change;
+  }
+}
+
+/**
+ * BENCH_SESSION=revert: every change is undone by the next one, as when one types and corrects,
+ * so the file does not pile up syntax errors (each costs tree-sitter work on every reparse).
+ */
+function* revertedChanges(text, steps) {
+  const lines = text.split('\n');
+  let n = 0;
+  for (const s of session(text, steps)) {
+    if (s.ins === '' && s.del === 0) continue;
+    const start = { line: s.line, character: s.ch };
+    yield { range: { start, end: { line: s.line, character: s.ch + s.del } }, text: s.ins };
+    yield { range: { start, end: endOf(start, s.ins) }, text: lines[s.line].slice(s.ch, s.ch + s.del) };
+    if ((n += 2) >= steps) return;
+  }
+}
+
 async function typing(file, steps) {
   const { proc, conn, published } = await server();
   const uri = pathToFileURL(file).href;
@@ -63,28 +104,19 @@ async function typing(file, steps) {
   const openMs = performance.now() - t0;
   const lat = [];
   let version = 1;
-  const undo = [];
-  for (const s of session(text, steps)) {
+  const cpu0 = cpuMs(proc.pid);
+  for (const change of (process.env.BENCH_SESSION === 'revert' ? revertedChanges : changes)(text, steps)) {
     version++;
-    const change = s.ins === '' && s.del === 0 && undo.length
-      ? undo.pop()
-      : { range: { start: { line: s.line, character: s.ch }, end: { line: s.line, character: s.ch + s.del } }, text: s.ins };
-    if (!(s.ins === '' && s.del === 0)) {
-      const insertedLines = change.text.split('\n');
-      const end = insertedLines.length === 1
-        ? { line: change.range.start.line, character: change.range.start.character + change.text.length }
-        : { line: change.range.start.line + insertedLines.length - 1, character: insertedLines[insertedLines.length - 1].length };
-      if (s.del === 0) undo.push({ range: { start: change.range.start, end }, text: '' });
-    }
     const done = published(uri, version);
     const t = performance.now();
     await conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
     await done;
     lat.push(performance.now() - t);
   }
+  const cpuPerEdit = +((cpuMs(proc.pid) - cpu0) / steps).toFixed(1);
   const mb = rss(proc.pid);
   proc.kill();
-  return { file: path.relative(src, file), lines: text.split('\n').length, openMs: +openMs.toFixed(1), edits: steps, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), rssMb: mb };
+  return { file: path.relative(src, file), lines: text.split('\n').length, openMs: +openMs.toFixed(1), edits: steps, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), cpuMsPerEdit: cpuPerEdit, rssMb: mb };
 }
 
 async function memory(files, edits) {
@@ -111,12 +143,16 @@ async function memory(files, edits) {
 }
 
 const steps = Number(process.env.STEPS ?? 300);
-const results = {
-  typing: [
-    await typing(path.join(src, 'net/http/server.go'), steps),
-    await typing(path.join(src, 'cmd/compile/internal/ssa/rewriteAMD64.go'), steps),
-  ],
-};
+// BENCH_ONLY=typing skips the memory part; BENCH_FILES=a.go,b.go (relative to the corpus) picks the
+// typed files; BENCH_SESSION=revert undoes each change (see revertedChanges).
+const only = process.env.BENCH_ONLY;
+const typedFiles = (process.env.BENCH_FILES ?? 'net/http/server.go,cmd/compile/internal/ssa/rewriteAMD64.go').split(',');
+const results = { typing: [] };
+for (const f of typedFiles) results.typing.push(await typing(path.join(src, f), steps));
+if (only === 'typing') {
+  console.log(JSON.stringify(results, null, 2));
+  process.exit(0);
+}
 const many = fs.readdirSync(path.join(src, 'net/http')).filter((f) => f.endsWith('.go')).map((f) => path.join(src, 'net/http', f))
   .concat(fs.readdirSync(path.join(src, 'go/types')).filter((f) => f.endsWith('.go')).map((f) => path.join(src, 'go/types', f)))
   .concat(fs.readdirSync(path.join(src, 'runtime')).filter((f) => f.endsWith('.go')).map((f) => path.join(src, 'runtime', f)))

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import type { Node } from 'web-tree-sitter';
 import { analyze } from '../server/src/engine/analyze';
 import { defaultPackageName } from '../server/src/engine/imports';
 import { groupIntoPackages } from '../server/src/engine/package';
@@ -30,11 +31,25 @@ describe('grammar', () => {
 });
 
 
+/** Every node's type, offsets and tree-sitter points, in document order. */
+function positions(root: Node): string[] {
+  const out: string[] = [];
+  const cursor = root.walk();
+  for (let more = true; more;) {
+    const { startPosition: s, endPosition: e } = cursor;
+    out.push(`${cursor.nodeType} ${cursor.startIndex}-${cursor.endIndex} ${s.row}:${s.column}-${e.row}:${e.column}`);
+    if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
+    for (more = false; cursor.gotoParent();) if (cursor.gotoNextSibling()) { more = true; break; }
+  }
+  cursor.delete();
+  return out;
+}
+
 describe('incremental reparse', () => {
   const BASE = 'package main\r\n\r\nimport "runtime"\n\n// 注释 😀 emoji\nfunc main() {\n\tx := "日本語🎌"\n\truntime.GC()\n\t_ = x\n}\n';
-  const INSERTS = ['a', '日', '😀', '\n', '\r\n', '{', '}', 'runtime.GC()\n', '"', '// 中文\n', ' ', 'go func() {}()\n'];
+  const INSERTS = ['a', '日', '😀', '\n', '\r\n', '\r', '{', '}', 'runtime.GC()\n', '"', '// 中文\n', ' ', 'go func() {}()\n'];
 
-  it('keeps the edited tree identical to a fresh parse over random edits with CJK, emoji and CRLF', async () => {
+  it('keeps the edited tree identical to a fresh parse, positions included, over random edits with CJK, emoji, CRLF and lone CR', async () => {
     const p = await testParser();
     for (let seed = 1; seed <= 30; seed++) {
       const rand = rng(seed);
@@ -48,10 +63,11 @@ describe('incremental reparse', () => {
         if (end > 0 && end < text.length && /[\uDC00-\uDFFF]/.test(text[end])) end++;
         end = Math.max(start, end);
         const insert = rand() < 0.3 ? '' : INSERTS[Math.floor(rand() * INSERTS.length)];
+        if (step % 2) file.positionAt(0); // with a line index, edits take their points from it
         file.applyChanges(p, [{ start, end, text: insert }]);
         const fresh = SourceFile.parse(p, 'b.go', file.text);
         assert.equal(file.root.toString(), fresh.root.toString(), `seed ${seed} step ${step}`);
-        assert.equal(file.root.endIndex, fresh.root.endIndex);
+        assert.deepEqual(positions(file.root), positions(fresh.root), `seed ${seed} step ${step}: node positions`);
         fresh.dispose();
       }
       file.dispose();

@@ -2,7 +2,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Package } from './package';
 import type { SourceFile } from './source-file';
-import type { Range, TextEdit } from './text';
+import type { Range, Span, TextEdit } from './text';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -16,8 +16,16 @@ export interface Rule {
   /**
    * 'package': needs the whole package's model (shared state, locks) and is re-run only when the
    * editor is idle. Other rules look at one file at a time and run on every keystroke.
+   *
+   * 'declaration': a file rule whose findings in a top-level declaration depend only on that
+   * declaration's code (not on where it is: messages quote no line numbers), the file's imports,
+   * whether the file uses CRLF, and the package's declarations outside function bodies. Each
+   * finding, its related locations and its fixes lie in the declaration that produced it, and a
+   * whole-file text test the rule makes is one that declaration passes itself (no names gathered
+   * from all of the text). As you type in a function body, only that function is re-checked
+   * (engine/incremental.ts), the rule looking for candidates in pass.spans(file).
    */
-  scope?: 'package';
+  scope?: 'package' | 'declaration';
   run(pass: Pass): void;
 }
 
@@ -49,6 +57,11 @@ export interface Pass {
   readonly pkg: Package;
   /** The files to report on: all of the package's, or the ones just edited. */
   readonly files: readonly SourceFile[];
+  /**
+   * Where in `file` to look for candidates: the whole file, or for a rule with scope
+   * 'declaration' as you type, the declarations an edit touched (findings elsewhere are dropped).
+   */
+  spans(file: SourceFile): readonly Span[];
   report(r: Report): void;
 }
 

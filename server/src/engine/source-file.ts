@@ -2,6 +2,7 @@
 // Supports incremental edits (tree.edit + reparse) in UTF-16 units.
 import type { Node, Parser, Tree } from 'web-tree-sitter';
 import { Edit } from 'web-tree-sitter';
+import { ChangeLog, type LoggedChange } from './change-log';
 import { readImports, type ImportSpec } from './imports';
 import { isLocallyDeclared } from './scope';
 import { LineIndex, advancePoint, treePointAt, type Position, type Range } from './text';
@@ -14,12 +15,27 @@ export interface QualifiedCall { call: Node; name: string; qualifier?: Node }
 /** A change in the units LSP uses: replace [start, end) of the current text with `text`. */
 export interface TextChange { start: number; end: number; text: string }
 
+let revisions = 0;
+
 export class SourceFile {
   private lineIndex?: LineIndex;
   private importTable?: ImportSpec[];
   private callIndex?: Map<string, QualifiedCall[]>;
 
   private constructor(readonly path: string, private currentText: string, private currentTree: Tree) {}
+
+  private version = ++revisions;
+
+  /** Changes whenever the text or tree does; unique across files, so it identifies a version. */
+  get revision(): number { return this.version; }
+
+  private readonly log = new ChangeLog();
+
+  /** The number of changes so far: a mark for changesSince(). */
+  get changeCount(): number { return this.log.count; }
+
+  /** Edits and reparses since changeCount was `mark`, oldest first; undefined when no longer known. */
+  changesSince(mark: number): readonly LoggedChange[] | undefined { return this.log.since(mark); }
 
   /** Why the file is not parsed (too large); its tree is empty and it takes part in no package. */
   skipped?: string;
@@ -64,6 +80,11 @@ export class SourceFile {
   }
 
   get imports(): ImportSpec[] { return (this.importTable ??= readImports(this.root)); }
+
+  private topLevelNodes?: Node[];
+
+  /** The top-level declarations, comments and errors. */
+  get topLevel(): readonly Node[] { return (this.topLevelNodes ??= this.root.namedChildren.filter((n): n is Node => !!n)); }
 
   textOf(node: Node): string { return this.currentText.slice(node.startIndex, node.endIndex); }
   positionAt(offset: number): Position { return this.lines.positionAt(offset); }
@@ -140,6 +161,7 @@ export class SourceFile {
         text = text.slice(0, start) + ch.text + text.slice(end);
         continue;
       }
+      const removed = text.slice(start, end);
       const startPosition = this.treePoint(text, start);
       const oldEndPosition = this.treePoint(text, end);
       this.currentTree.edit(new Edit({
@@ -152,7 +174,9 @@ export class SourceFile {
       }));
       const next = text.slice(0, start) + ch.text + text.slice(end);
       this.lineIndex = this.lineIndex?.withChange(next, start, end, ch.text);
-      if (ch.text.includes('\r')) this.loneCR = undefined;
+      // Deleting the \n of a \r\n, or typing after a \r, can leave a lone \r.
+      if (/[\r\n]/.test(ch.text) || /[\r\n]/.test(removed) || text.charCodeAt(start - 1) === 13) this.loneCR = undefined;
+      this.log.add({ kind: 'edit', start, end, text: ch.text });
       text = next;
     }
     const lines = this.lineIndex;
@@ -160,10 +184,17 @@ export class SourceFile {
     this.invalidate();
     this.lineIndex = lines;
     this.pendingReparse = !this.skipped;
+    this.version = ++revisions;
   }
 
   /** Whether the text has a CR not followed by LF: LSP counts it as a line break, tree-sitter not. */
   private loneCR?: boolean;
+
+  /** The tree-sitter point of an offset of the current text (rows count '\n' only). */
+  pointAt(offset: number): { row: number; column: number } {
+    this.lineIndex ??= new LineIndex(this.currentText);
+    return this.treePoint(this.currentText, offset);
+  }
 
   /** A tree-sitter point (rows count '\n' only), from the line index when the two agree. */
   private treePoint(text: string, offset: number): { row: number; column: number } {
@@ -193,8 +224,11 @@ export class SourceFile {
     const old = this.currentTree;
     const tree = parser.parse(text, incremental ? old : null);
     if (!tree) throw new Error(`parse failed: ${this.path}`);
+    if (incremental) this.log.add({ kind: 'reparse' });
+    else this.log.reset(); // a new text without the edits that led to it
     old.delete();
     const sameText = text === this.currentText;
+    this.version = ++revisions;
     const lines = this.lineIndex;
     this.currentTree = tree;
     this.currentText = text;
@@ -205,6 +239,7 @@ export class SourceFile {
   }
 
   private invalidate(): void {
+    this.topLevelNodes = undefined;
     this.lineIndex = undefined;
     this.cachedPackageName = undefined;
     this.importTable = undefined;

@@ -2,23 +2,27 @@
 
 export interface Position { line: number; character: number }
 export interface Range { start: Position; end: Position }
+/** A stretch of text by offsets: [start, end). */
+export interface Span { start: number; end: number }
 
 /** Line starts of a text; LSP line breaks are \n, \r\n and a lone \r. */
 export class LineIndex {
-  private starts: number[] = [0];
-  constructor(private readonly text: string, starts?: number[]) {
+  private readonly starts: Int32Array;
+  constructor(private readonly text: string, starts?: Int32Array) {
     if (starts) {
       this.starts = starts;
       return;
     }
+    const found = [0];
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c === 10) this.starts.push(i + 1);
+      if (c === 10) found.push(i + 1);
       else if (c === 13) {
         if (text.charCodeAt(i + 1) === 10) i++;
-        this.starts.push(i + 1);
+        found.push(i + 1);
       }
     }
+    this.starts = Int32Array.from(found);
   }
   get lineCount(): number { return this.starts.length; }
 
@@ -52,15 +56,30 @@ export class LineIndex {
     // A line start p depends on the characters at p-1 and p only. Starts before the change keep
     // their place, starts after it shift; the few in between are rescanned.
     const delta = inserted.length - (end - start);
-    const starts = this.starts.filter((p) => p <= start - 1);
-    if (!starts.length) starts.push(0);
+    const old = this.starts;
+    const before = this.firstAtOrAfter(start); // starts p <= start - 1
+    const after = this.firstAtOrAfter(end + 2);
+    const rescanned: number[] = before === 0 ? [0] : [];
     const scanTo = Math.min(newText.length, start + inserted.length + 1);
     for (let i = Math.max(0, start - 1); i < scanTo; i++) {
       const c = newText.charCodeAt(i);
-      if (c === 10 || (c === 13 && newText.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+      if (c === 10 || (c === 13 && newText.charCodeAt(i + 1) !== 10)) rescanned.push(i + 1);
     }
-    for (const p of this.starts) if (p >= end + 2) starts.push(p + delta);
+    const starts = new Int32Array(before + rescanned.length + old.length - after);
+    starts.set(old.subarray(0, before));
+    starts.set(rescanned, before);
+    for (let i = after, k = before + rescanned.length; i < old.length; i++, k++) starts[k] = old[i] + delta;
     return new LineIndex(newText, starts);
+  }
+
+  /** The index of the first line start >= offset (binary search). */
+  private firstAtOrAfter(offset: number): number {
+    let lo = 0, hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid] < offset) lo = mid + 1; else hi = mid;
+    }
+    return lo;
   }
 }
 

@@ -142,11 +142,12 @@ export const appendWithoutPrealloc: Rule = {
   title: 'Slice grown by append in a loop of known length',
   doc: 'A slice started empty gets exactly one append per iteration of a range loop whose length is known, so it is regrown and copied as it fills. Allocate it once: make([]T, 0, len(x)).',
   severity: 'info',
+  scope: 'declaration',
   run(pass) {
     const pkg = pass.pkg;
     for (const file of pass.files) {
       const seen = new Set<number>();
-      for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, APPEND_ANCHOR)) {
+      for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, APPEND_ANCHOR, pass.spans(file))) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;
         const assign = cap('assign'), lhs = cap('lhs'), fn = cap('fn'), first = cap('first');
         if (!assign || !lhs || !fn || !first) continue;

@@ -158,9 +158,10 @@ export const nilInnerMap: Rule = {
   title: 'Write to a nil inner map',
   doc: 'In a map of maps made empty, m[a][b] = v writes into the inner map m[a], which is nil until it is created, and panics with "assignment to entry in nil map". Create it first: if m[a] == nil { m[a] = make(...) }.',
   severity: 'error',
+  scope: 'declaration',
   run(pass) {
     for (const file of pass.files) {
-      for (const m of matchesOnAnchoredLines(file, NESTED_WRITES, ANCHOR)) {
+      for (const m of matchesOnAnchoredLines(file, NESTED_WRITES, ANCHOR, pass.spans(file))) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;
         const mIdent = cap('m'), inner = cap('inner'), outer = cap('outer'), stmt = cap('stmt');
         if (!mIdent || !inner || !outer || !stmt) continue;

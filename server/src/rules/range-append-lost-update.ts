@@ -99,9 +99,10 @@ export const rangeAppendLostUpdate: Rule = {
   title: 'Append to a range value copy',
   doc: 'In for k, v := range m, v is a copy of the element, so v = append(v, x) changes only the copy and the update is lost. Write the result back with m[k] = append(v, x).',
   severity: 'warning',
+  scope: 'declaration',
   run(pass) {
     for (const file of pass.files) {
-      for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, APPEND_ANCHOR)) {
+      for (const m of matchesOnAnchoredLines(file, SELF_APPENDS, APPEND_ANCHOR, pass.spans(file))) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;
         const assign = cap('assign'), lhs = cap('lhs'), fn = cap('fn'), first = cap('first');
         if (!assign || !lhs || !fn || !first) continue;

@@ -1,4 +1,5 @@
 import type { Node } from 'web-tree-sitter';
+import { matchesIn } from '../engine/anchored';
 import type { Package } from '../engine/package';
 import type { Rule } from '../engine/rule';
 import type { SourceFile } from '../engine/source-file';
@@ -53,19 +54,20 @@ export const testingFatalInGoroutine: Rule = {
   title: 't.Fatal from a goroutine',
   doc: 't.Fatal, t.FailNow and t.Skip stop the test by exiting the goroutine they run in; called from a goroutine the test started, they exit only that goroutine and the test runs on. Report with t.Error and return, or send the error back to the test goroutine.',
   severity: 'warning',
+  scope: 'declaration',
   run(pass) {
     for (const file of pass.files) {
       if (!file.importOf('testing')) continue;
       // The spans of `go func() {...}()` literals: a call outside all of them needs no tree work.
       const spans: [number, number][] = [];
-      for (const g of file.text.matchAll(GO_KEYWORD)) {
+      for (const g of matchesIn(file, GO_KEYWORD, pass.spans(file))) {
         const stmt = file.root.descendantForIndex(g.index!, g.index! + 2)?.parent;
         const call = stmt?.type === 'go_statement' ? stmt.namedChild(0) : null;
         const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
         if (fn?.type === 'func_literal') spans.push([fn.startIndex, fn.endIndex]);
       }
       if (!spans.length) continue;
-      for (const m of file.text.matchAll(FORBIDDEN)) {
+      for (const m of matchesIn(file, FORBIDDEN, pass.spans(file))) {
         const at = m.index! + m[0].indexOf(m[1]);
         if (!spans.some(([s, e]) => s <= at && at < e)) continue;
         const field = file.root.descendantForIndex(at, at + m[1].length);

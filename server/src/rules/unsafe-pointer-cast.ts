@@ -126,6 +126,7 @@ export const unsafePointerCast: Rule = {
   title: 'unsafe.Pointer reinterpretation',
   doc: 'Casting &x to a pointer of an unrelated type through unsafe.Pointer depends on layout and endianness; a uintptr kept in a variable is invisible to the GC and may dangle. Use math.Float64bits-style helpers or encoding/binary.',
   severity: 'warning',
+  scope: 'declaration',
   run(pass) {
     for (const file of pass.files) {
       for (const { call } of file.callsTo('unsafe', ['Pointer'])) {

@@ -161,10 +161,11 @@ export const waitgroupAddInGoroutine: Rule = {
   title: 'WaitGroup.Add inside the goroutine',
   doc: 'wg.Add runs inside the goroutine it accounts for, so wg.Wait() can return before the goroutine has started and counted itself. Call wg.Add before the go statement.',
   severity: 'warning',
+  scope: 'declaration',
   run(pass) {
     for (const file of pass.files) {
       if (!file.text.includes('Done')) continue;
-      for (const m of matchesOnAnchoredLines(file, ADD_STATEMENT, ANCHOR)) {
+      for (const m of matchesOnAnchoredLines(file, ADD_STATEMENT, ANCHOR, pass.spans(file))) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;
         const stmt = cap('stmt'), call = cap('call'), wg = cap('wg'), method = cap('method'), args = cap('args');
         if (!stmt || !call || !wg || !method || !args || method.text !== 'Add') continue;
