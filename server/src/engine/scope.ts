@@ -2,6 +2,7 @@
 // encloses a node? Walks the ancestors only; package-level declarations are the package's business.
 import type { Node, Tree } from 'web-tree-sitter';
 import { query } from './parser';
+import { cachedEnd, cachedNamedChildren, cachedParent, cachedType } from './tree-cache';
 
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 
@@ -69,49 +70,72 @@ function computeParameterNames(fn: Node): string[] {
   return names;
 }
 
-/** Names declared by a statement header (if/for/switch initialisers, range, type-switch alias, select case). */
-function headerNames(stmt: Node, at: Node): string[] {
-  const names: string[] = [];
+/** Node types whose header can declare names: initialisers, range clauses, type-switch aliases, select cases. */
+const HEADERS = new Set(['if_statement', 'expression_switch_statement', 'type_switch_statement', 'for_clause', 'for_statement', 'communication_case']);
+
+/** Names a header declares, each visible from `end` on (-1: everywhere in the statement). */
+interface HeaderBinding { end: number; names: string[] }
+
+const headerMemo = new WeakMap<Tree, Map<number, HeaderBinding[]>>();
+
+function headerBindings(stmt: Node): HeaderBinding[] {
+  let byId = headerMemo.get(stmt.tree);
+  if (!byId) headerMemo.set(stmt.tree, (byId = new Map()));
+  let bindings = byId.get(stmt.id);
+  if (!bindings) byId.set(stmt.id, (bindings = computeHeaderBindings(stmt)));
+  return bindings;
+}
+
+function computeHeaderBindings(stmt: Node): HeaderBinding[] {
+  const out: HeaderBinding[] = [];
+  const type = cachedType(stmt);
   const init = stmt.childForFieldName('initializer');
-  if (init && init.endIndex <= at.startIndex) names.push(...declaredNames(init));
-  if (stmt.type === 'for_statement') {
+  if (init) out.push({ end: init.endIndex, names: declaredNames(init) });
+  if (type === 'for_statement') {
     for (const child of stmt.namedChildren) {
       if (!child) continue;
       if (child.type === 'range_clause' && child.children.some((c) => c?.type === ':=')) {
-        if (child.endIndex <= at.startIndex) names.push(...identifiersOf(child.childForFieldName('left')));
+        out.push({ end: child.endIndex, names: identifiersOf(child.childForFieldName('left')) });
       }
       if (child.type === 'for_clause') {
         const fi = child.childForFieldName('initializer');
-        if (fi && fi.endIndex <= at.startIndex) names.push(...declaredNames(fi));
+        if (fi) out.push({ end: fi.endIndex, names: declaredNames(fi) });
       }
     }
   }
-  if (stmt.type === 'type_switch_statement') names.push(...identifiersOf(stmt.childForFieldName('alias')));
-  if (stmt.type === 'communication_case') {
+  if (type === 'type_switch_statement') out.push({ end: -1, names: identifiersOf(stmt.childForFieldName('alias')) });
+  if (type === 'communication_case') {
     const comm = stmt.childForFieldName('communication');
     if (comm?.type === 'receive_statement' && comm.children.some((c) => c?.type === ':=')) {
-      names.push(...identifiersOf(comm.childForFieldName('left')));
+      out.push({ end: -1, names: identifiersOf(comm.childForFieldName('left')) });
     }
   }
-  return names;
+  return out;
+}
+
+/** Whether a statement header declares `name` visible at `at`. */
+function headerDeclares(stmt: Node, at: Node, name: string): boolean {
+  for (const b of headerBindings(stmt)) if (b.end <= at.startIndex && b.names.includes(name)) return true;
+  return false;
 }
 
 /** The statement, header or function that locally declares `name` visible at `at`; null when none does. */
 export function findLocalDeclaration(at: Node, name: string): Node | null {
   let child: Node = at;
-  for (let scope = at.parent; scope; child = scope, scope = scope.parent) {
-    if (scope.type === 'source_file') return null;
-    if (scope.type === 'statement_list' || scope.type === 'block') {
+  for (let scope = cachedParent(at); scope; child = scope, scope = cachedParent(scope)) {
+    const type = cachedType(scope);
+    if (type === 'source_file') return null;
+    if (type === 'statement_list' || type === 'block') {
       let found: Node | null = null;
-      for (const stmt of scope.namedChildren) {
+      for (const stmt of cachedNamedChildren(scope)) {
         if (!stmt || stmt.startIndex >= child.startIndex) break;
-        if (stmt.endIndex <= at.startIndex && declaredNames(stmt).includes(name)) found = stmt;
+        if (cachedEnd(stmt) <= at.startIndex && declaredNames(stmt).includes(name)) found = stmt;
       }
       if (found) return found;
-    } else if (FUNCTIONS.has(scope.type)) {
+    } else if (FUNCTIONS.has(type)) {
       if (parameterNames(scope).includes(name)) return scope;
-      if (scope.type === 'function_declaration' || scope.type === 'method_declaration') return null;
-    } else if (headerNames(scope, at).includes(name)) {
+      if (type === 'function_declaration' || type === 'method_declaration') return null;
+    } else if (HEADERS.has(type) && headerDeclares(scope, at, name)) {
       return scope;
     }
   }
