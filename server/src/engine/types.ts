@@ -147,12 +147,26 @@ function valueAt(list: Node | null, i: number): Node | null {
 export function typeOfIdentifier(ident: Node, file: SourceFile, pkg: Package, depth = 0): GoType | undefined {
   const name = ident.text;
   const decl = findLocalDeclaration(ident, name);
-  if (decl) return typeFromDeclaration(decl, name, file, pkg, depth);
-  const specs = pkg.decls.get(name)?.filter((d) => d.type === 'var_spec');
-  if (specs?.length !== 1) return undefined;
-  const spec = specs[0];
-  const specFile = pkg.fileOf(spec) ?? file;
-  return typeFromSpec(spec, name, specFile, pkg, depth);
+  if (decl) return remembered(pkg, `${file.path}:${decl.id}:${name}:${depth}`, () => typeFromDeclaration(decl, name, file, pkg, depth));
+  return remembered(pkg, `pkg:${name}:${depth}`, () => {
+    const specs = pkg.decls.get(name)?.filter((d) => d.type === 'var_spec');
+    if (specs?.length !== 1) return undefined;
+    const spec = specs[0];
+    const specFile = pkg.fileOf(spec) ?? file;
+    return typeFromSpec(spec, name, specFile, pkg, depth);
+  });
+}
+
+/** Variable types by declaration, name and depth: every use of a variable asks the same question. */
+const variableTypes = new WeakMap<Package, Map<string, GoType | undefined>>();
+
+function remembered(pkg: Package, key: string, compute: () => GoType | undefined): GoType | undefined {
+  let byKey = variableTypes.get(pkg);
+  if (!byKey) variableTypes.set(pkg, (byKey = new Map()));
+  if (byKey.has(key)) return byKey.get(key);
+  const t = compute();
+  byKey.set(key, t);
+  return t;
 }
 
 function typeFromSpec(spec: Node, name: string, file: SourceFile, pkg: Package, depth: number): GoType | undefined {

@@ -109,6 +109,8 @@ function collectPackageVars(pkg: Package, units: Units, out: SharedVar[]): void 
   }
   if (!byName.size) return;
   const names = [...byName.keys()];
+  // mayDeclare scans a whole function's text: once per function and name.
+  const mayDeclareIn = new Map<string, boolean>();
   for (const file of pkg.files) {
     for (let i = 0; i < names.length; i += 200) {
       const re = new RegExp(`(?<![\\w.$])(?:${names.slice(i, i + 200).map(escape).join('|')})(?![\\w$])`, 'g');
@@ -120,7 +122,12 @@ function collectPackageVars(pkg: Package, units: Units, out: SharedVar[]): void 
         const unit = units.enclosing(node);
         let top = unit;
         while (top?.parent) top = top.parent;
-        if (top && mayDeclare(file.text.slice(top.start, top.end), m[0]) && findLocalDeclaration(node, m[0])) continue;
+        if (top) {
+          const key = `${top.id}\u0000${m[0]}`;
+          let may = mayDeclareIn.get(key);
+          if (may === undefined) mayDeclareIn.set(key, (may = mayDeclare(file.text.slice(top.start, top.end), m[0])));
+          if (may && findLocalDeclaration(node, m[0])) continue;
+        }
         v.accesses.push({ expr: node, file, unit, ...classify(node) });
       }
     }
