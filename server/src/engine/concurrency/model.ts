@@ -51,7 +51,8 @@ export class SharedStateModel {
     const racy = this.units.roots.some((r) => r.kind !== 'api');
     const readLocks = pkg.files.some((f) => f.text.includes('.RLock()'));
     if (!racy && !readLocks) return;
-    for (const v of collectSharedVars(pkg, this.units)) {
+    // Without read locks a variable matters only if some access can run concurrently.
+    for (const v of collectSharedVars(pkg, this.units, readLocks ? undefined : (u) => this.mayRunInConcurrentContext(u))) {
       if (!v.accesses.some((a) => a.write)) continue;
       const contexts = v.accesses.map((a) => this.context(a));
       const concurrent = racy && contexts.some((c) => c.kind !== 'seq');
@@ -78,6 +79,14 @@ export class SharedStateModel {
       && r.spawner.id === a.unit!.id && r.site.endIndex <= a.expr.startIndex
       && !BARRIER.test(a.file.text.slice(r.site.endIndex, a.expr.startIndex)));
     return spawned.length ? { kind: 'post', spawned } : { kind: 'seq' };
+  }
+
+  /** False when no access in `unit` can have a context other than 'seq' (see context()). */
+  private mayRunInConcurrentContext(unit: FuncUnit | undefined): boolean {
+    if (!unit || isInit(unit)) return false;
+    // reachSameReceiver is a subset of reach: the same walk along fewer calls.
+    if (this.units.reach.get(unit.id)?.size) return true;
+    return this.units.roots.some((r) => r.spawner && r.site && r.kind !== 'api' && r.spawner.id === unit.id);
   }
 
   /** A literal passed to once.Do runs once, and Do orders it before every later Do returns. */
