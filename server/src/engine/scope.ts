@@ -31,7 +31,7 @@ export function declaredNames(stmt: Node): string[] {
 }
 
 function computeDeclaredNames(stmt: Node): string[] {
-  switch (stmt.type) {
+  switch (cachedType(stmt)) {
     case 'short_var_declaration':
       return identifiersOf(stmt.childForFieldName('left'));
     case 'var_declaration':
@@ -119,6 +119,32 @@ function headerDeclares(stmt: Node, at: Node, name: string): boolean {
   return false;
 }
 
+/** A block's statements (up to any missing one), where each ends, and which declare each name. */
+interface BlockIndex { stmts: Node[]; ends: number[]; declaring: Map<string, number[]> }
+
+const blockMemo = new WeakMap<Tree, Map<number, BlockIndex>>();
+
+function blockIndex(block: Node): BlockIndex {
+  let byId = blockMemo.get(block.tree);
+  if (!byId) blockMemo.set(block.tree, (byId = new Map()));
+  let index = byId.get(block.id);
+  if (index) return index;
+  index = { stmts: [], ends: [], declaring: new Map() };
+  for (const stmt of cachedNamedChildren(block)) {
+    if (!stmt) break;
+    const i = index.stmts.length;
+    index.stmts.push(stmt);
+    index.ends.push(cachedEnd(stmt));
+    for (const name of declaredNames(stmt)) {
+      const list = index.declaring.get(name);
+      if (!list) index.declaring.set(name, [i]);
+      else if (list[list.length - 1] !== i) list.push(i);
+    }
+  }
+  byId.set(block.id, index);
+  return index;
+}
+
 /** The statement, header or function that locally declares `name` visible at `at`; null when none does. */
 export function findLocalDeclaration(at: Node, name: string): Node | null {
   let child: Node = at;
@@ -126,12 +152,13 @@ export function findLocalDeclaration(at: Node, name: string): Node | null {
     const type = cachedType(scope);
     if (type === 'source_file') return null;
     if (type === 'statement_list' || type === 'block') {
-      let found: Node | null = null;
-      for (const stmt of cachedNamedChildren(scope)) {
-        if (!stmt || stmt.startIndex >= child.startIndex) break;
-        if (cachedEnd(stmt) <= at.startIndex && declaredNames(stmt).includes(name)) found = stmt;
+      // The last statement before `child` that declares the name and ends before `at`.
+      const block = blockIndex(scope);
+      const declaring = block.declaring.get(name);
+      for (let k = (declaring?.length ?? 0) - 1; k >= 0; k--) {
+        const i = declaring![k];
+        if (block.stmts[i].startIndex < child.startIndex && block.ends[i] <= at.startIndex) return block.stmts[i];
       }
-      if (found) return found;
     } else if (FUNCTIONS.has(type)) {
       if (parameterNames(scope).includes(name)) return scope;
       if (type === 'function_declaration' || type === 'method_declaration') return null;

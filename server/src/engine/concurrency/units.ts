@@ -128,7 +128,8 @@ export class Units {
     const stack: FuncUnit[] = [];
     // The `func` keywords locate every function without a query pass over the whole tree.
     for (const m of file.text.matchAll(/(?<![\w$.])func(?![\w$])/g)) {
-      const node = file.root.descendantForIndex(m.index!, m.index! + 4)?.parent;
+      // The smallest named node around the keyword: the function, or something that is not one.
+      const node = file.root.namedDescendantForIndex(m.index!, m.index! + 4);
       if (!node || !UNIT_TYPES.has(node.type) || node.startIndex !== m.index) continue;
       while (stack.length && stack[stack.length - 1].end <= node.startIndex) stack.pop();
       const literal = node.type === 'func_literal';
