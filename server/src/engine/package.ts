@@ -2,6 +2,7 @@
 // An external test package (`foo_test`) is a package of its own, as in the go tool.
 import type { Node } from 'web-tree-sitter';
 import type { SourceFile } from './source-file';
+import { cachedType } from './tree-cache';
 
 export class Package {
   private declIndex?: Map<string, Node[]>;
@@ -24,14 +25,15 @@ export class Package {
     if (this.declIndex) return this.declIndex;
     const index = new Map<string, Node[]>();
     const add = (name: Node | null, decl: Node) => {
-      if (!name || name.text === '_') return;
-      const list = index.get(name.text);
-      if (list) list.push(decl); else index.set(name.text, [decl]);
+      const text = name?.text;
+      if (text === undefined || text === '_') return;
+      const list = index.get(text);
+      if (list) list.push(decl); else index.set(text, [decl]);
     };
     for (const file of this.files) {
       for (const decl of file.root.namedChildren) {
         if (!decl) continue;
-        switch (decl.type) {
+        switch (cachedType(decl)) {
           case 'function_declaration':
             add(decl.childForFieldName('name'), decl);
             break;
@@ -66,8 +68,9 @@ function specsOf(decl: Node, text: string, types: string[]): (Node | null)[] {
   const out: Node[] = [];
   for (const child of decl.namedChildren) {
     if (!child) continue;
-    if (types.includes(child.type)) out.push(child);
-    else if (child.type === 'var_spec_list') for (const spec of child.namedChildren) if (spec && types.includes(spec.type)) out.push(spec);
+    const type = cachedType(child);
+    if (types.includes(type)) out.push(child);
+    else if (type === 'var_spec_list') for (const spec of child.namedChildren) if (spec && types.includes(cachedType(spec))) out.push(spec);
   }
   return out;
 }

@@ -9,6 +9,7 @@ import type { SourceFile } from '../source-file';
 import { packageTypes, typeOfIdentifier, type GoType } from '../types';
 import { storageKey } from './locks';
 import type { FuncUnit, Units } from './units';
+import { cachedType } from '../tree-cache';
 
 export interface SharedVar {
   key: string;
@@ -128,7 +129,7 @@ function sharedStructs(units: Units, vars: SharedVar[]): Set<string> {
 function collectPackageVars(pkg: Package, units: Units, out: SharedVar[], relevant?: Relevance): void {
   const byName = new Map<string, SharedVar>();
   for (const [name, decls] of pkg.decls) {
-    if (decls.length !== 1 || decls[0].type !== 'var_spec' || name === '_') continue;
+    if (decls.length !== 1 || cachedType(decls[0]) !== 'var_spec' || name === '_') continue;
     const spec = decls[0];
     const file = pkg.fileOf(spec);
     const nameNode = spec.childrenForFieldName('name').find((n) => n?.text === name);
@@ -205,7 +206,7 @@ function sharedBase(sel: Node, pkg: Package, units: Units): 'receiver' | 'pkgvar
   if (root?.type !== 'identifier') return undefined;
   if (units.isReceiver(root)) return 'receiver';
   const decl = findLocalDeclaration(root, root.text);
-  if (!decl) return pkg.decls.get(root.text)?.some((d) => d.type === 'var_spec') ? 'pkgvar' : undefined;
+  if (!decl) return pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec') ? 'pkgvar' : undefined;
   const unit = units.enclosing(sel);
   let outer = unit;
   while (outer?.parent) outer = outer.parent;

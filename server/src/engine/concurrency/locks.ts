@@ -29,7 +29,7 @@ export function storageKey(expr: Node, file: SourceFile, pkg: Package, units: Un
       // A method receiver names an instance of its type, not a storage location of its own.
       return `local:${file.path}:${decl.startIndex}:${expr.text}`;
     }
-    return pkg.decls.get(expr.text)?.some((d) => d.type === 'var_spec') ? `pkgvar:${expr.text}` : undefined;
+    return pkg.decls.get(expr.text)?.some((d) => cachedType(d) === 'var_spec') ? `pkgvar:${expr.text}` : undefined;
   }
   if (expr.type === 'selector_expression') {
     const operand = expr.childForFieldName('operand');

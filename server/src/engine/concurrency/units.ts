@@ -6,6 +6,7 @@ import { query } from '../parser';
 import { findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
 import { typeOfExpr } from '../types';
+import { cachedType } from '../tree-cache';
 
 export class FuncUnit {
   /** Function or method name; undefined for literals. */
@@ -130,14 +131,15 @@ export class Units {
     for (const m of file.text.matchAll(/(?<![\w$.])func(?![\w$])/g)) {
       // The smallest named node around the keyword: the function, or something that is not one.
       const node = file.root.namedDescendantForIndex(m.index!, m.index! + 4);
-      if (!node || !UNIT_TYPES.has(node.type) || node.startIndex !== m.index) continue;
+      const type = node && cachedType(node);
+      if (!node || !type || !UNIT_TYPES.has(type) || node.startIndex !== m.index) continue;
       while (stack.length && stack[stack.length - 1].end <= node.startIndex) stack.pop();
-      const literal = node.type === 'func_literal';
+      const literal = type === 'func_literal';
       const u = new FuncUnit(node, file, literal ? stack[stack.length - 1] : undefined);
       if (!literal) {
         const sig = SIGNATURE.exec(file.text.slice(node.startIndex, node.startIndex + 200));
         u.name = sig?.[3];
-        if (node.type === 'method_declaration') {
+        if (type === 'method_declaration') {
           u.recvName = sig?.[1];
           u.recvType = sig?.[2];
           if (u.name && u.recvType) {
