@@ -2,6 +2,7 @@
 import type { Package } from './package';
 import { deleteComment, readSuppressions, suppresses, UNUSED_SUPPRESSION, type Suppression } from './suppress';
 import type { Finding, Pass, RelatedInfo, Report, Rule } from './rule';
+import { forgetTrees } from './tree-cache';
 
 export interface RuleFailure { ruleId: string; error: unknown }
 export interface AnalysisResult { findings: Finding[]; failures: RuleFailure[] }
@@ -12,6 +13,14 @@ export interface AnalyzeOptions {
 }
 
 export function analyze(pkg: Package, rules: readonly Rule[], options: AnalyzeOptions = {}): AnalysisResult {
+  try {
+    return analyzeWithCaches(pkg, rules, options);
+  } finally {
+    forgetTrees(pkg.files.map((f) => f.tree));
+  }
+}
+
+function analyzeWithCaches(pkg: Package, rules: readonly Rule[], options: AnalyzeOptions): AnalysisResult {
   const only = options.only;
   const files = only ? pkg.files.filter((f) => only.has(f.path)) : pkg.files;
   const findings: Finding[] = [];

@@ -1,8 +1,8 @@
 // Local scope lookup: is a name declared in a block, parameter list or statement header that
 // encloses a node? Walks the ancestors only; package-level declarations are the package's business.
-import type { Node, Tree } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import { query } from './parser';
-import { cachedEnd, cachedNamedChildren, cachedParent, cachedType } from './tree-cache';
+import { cachedEnd, cachedNamedChildren, cachedParent, cachedType, PerTree } from './tree-cache';
 
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 
@@ -14,11 +14,10 @@ function identifiersOf(list: Node | null): string[] {
 
 // Per-tree memo of the names each statement or function declares: lookups walk the same
 // ancestors over and over. Keyed by tree, so a reparse starts afresh.
-const memo = new WeakMap<Tree, Map<number, string[]>>();
+const memo = new PerTree<string[]>();
 
 function memoized(node: Node, tag: number, compute: (n: Node) => string[]): string[] {
-  let byId = memo.get(node.tree);
-  if (!byId) memo.set(node.tree, (byId = new Map()));
+  const byId = memo.of(node.tree);
   const key = node.id * 2 + tag;
   let names = byId.get(key);
   if (!names) byId.set(key, (names = compute(node)));
@@ -76,11 +75,10 @@ const HEADERS = new Set(['if_statement', 'expression_switch_statement', 'type_sw
 /** Names a header declares, each visible from `end` on (-1: everywhere in the statement). */
 interface HeaderBinding { end: number; names: string[] }
 
-const headerMemo = new WeakMap<Tree, Map<number, HeaderBinding[]>>();
+const headerMemo = new PerTree<HeaderBinding[]>();
 
 function headerBindings(stmt: Node): HeaderBinding[] {
-  let byId = headerMemo.get(stmt.tree);
-  if (!byId) headerMemo.set(stmt.tree, (byId = new Map()));
+  const byId = headerMemo.of(stmt.tree);
   let bindings = byId.get(stmt.id);
   if (!bindings) byId.set(stmt.id, (bindings = computeHeaderBindings(stmt)));
   return bindings;
@@ -122,11 +120,10 @@ function headerDeclares(stmt: Node, at: Node, name: string): boolean {
 /** A block's statements (up to any missing one), where each ends, and which declare each name. */
 interface BlockIndex { stmts: Node[]; ends: number[]; declaring: Map<string, number[]> }
 
-const blockMemo = new WeakMap<Tree, Map<number, BlockIndex>>();
+const blockMemo = new PerTree<BlockIndex>();
 
 function blockIndex(block: Node): BlockIndex {
-  let byId = blockMemo.get(block.tree);
-  if (!byId) blockMemo.set(block.tree, (byId = new Map()));
+  const byId = blockMemo.of(block.tree);
   let index = byId.get(block.id);
   if (index) return index;
   index = { stmts: [], ends: [], declaring: new Map() };
@@ -148,7 +145,8 @@ function blockIndex(block: Node): BlockIndex {
 /** The statement, header or function that locally declares `name` visible at `at`; null when none does. */
 export function findLocalDeclaration(at: Node, name: string): Node | null {
   let child: Node = at;
-  for (let scope = cachedParent(at); scope; child = scope, scope = cachedParent(scope)) {
+  // The first step is not cached: lookups start from many different nodes, their ancestors are shared.
+  for (let scope = at.parent; scope; child = scope, scope = cachedParent(scope)) {
     const type = cachedType(scope);
     if (type === 'source_file') return null;
     if (type === 'statement_list' || type === 'block') {

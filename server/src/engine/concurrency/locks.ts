@@ -1,7 +1,7 @@
 // Lock regions: which mutexes are held at a point of a function, from x.mu.Lock()/Unlock(),
 // RLock/RUnlock, defer, embedded mutexes, and locks held by every caller of a helper.
 import type { Node, Tree } from 'web-tree-sitter';
-import { cachedNamedChildren, cachedParent, cachedType } from '../tree-cache';
+import { cachedNamedChildren, cachedParent, cachedType, PerTree } from '../tree-cache';
 import type { Package } from '../package';
 import { findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
@@ -70,12 +70,11 @@ function embeddedMutex(typeName: string, pkg: Package): string | undefined {
 export interface LockCall { method: string; mutex: Node; byFunction?: boolean }
 
 /** lockCall's answers by tree and node: lock regions ask about the same statements over and over. */
-const lockCallsByTree = new WeakMap<Tree, Map<number, LockCall | null>>();
+const lockCallsByTree = new PerTree<LockCall | null>();
 
 /** If `stmt` is `x.Lock()` and friends, the method and the mutex expression. */
 export function lockCall(stmt: Node): LockCall | undefined {
-  let byId = lockCallsByTree.get(stmt.tree);
-  if (!byId) lockCallsByTree.set(stmt.tree, (byId = new Map()));
+  const byId = lockCallsByTree.of(stmt.tree);
   let found = byId.get(stmt.id);
   if (found === undefined) byId.set(stmt.id, (found = findLockCall(stmt) ?? null));
   return found ?? undefined;
