@@ -75,15 +75,6 @@ const HEADERS = new Set(['if_statement', 'expression_switch_statement', 'type_sw
 /** Names a header declares, each visible from `end` on (-1: everywhere in the statement). */
 interface HeaderBinding { end: number; names: string[] }
 
-const headerMemo = new PerTree<HeaderBinding[]>();
-
-function headerBindings(stmt: Node): HeaderBinding[] {
-  const byId = headerMemo.of(stmt.tree);
-  let bindings = byId.get(stmt.id);
-  if (!bindings) byId.set(stmt.id, (bindings = computeHeaderBindings(stmt)));
-  return bindings;
-}
-
 function computeHeaderBindings(stmt: Node): HeaderBinding[] {
   const out: HeaderBinding[] = [];
   const type = cachedType(stmt);
@@ -111,22 +102,11 @@ function computeHeaderBindings(stmt: Node): HeaderBinding[] {
   return out;
 }
 
-/** Whether a statement header declares `name` visible at `at`. */
-function headerDeclares(stmt: Node, at: Node, name: string): boolean {
-  for (const b of headerBindings(stmt)) if (b.end <= at.startIndex && b.names.includes(name)) return true;
-  return false;
-}
-
 /** A block's statements (up to any missing one), where each ends, and which declare each name. */
 interface BlockIndex { stmts: Node[]; ends: number[]; declaring: Map<string, number[]> }
 
-const blockMemo = new PerTree<BlockIndex>();
-
-function blockIndex(block: Node): BlockIndex {
-  const byId = blockMemo.of(block.tree);
-  let index = byId.get(block.id);
-  if (index) return index;
-  index = { stmts: [], ends: [], declaring: new Map() };
+function computeBlockIndex(block: Node): BlockIndex {
+  const index: BlockIndex = { stmts: [], ends: [], declaring: new Map() };
   for (const stmt of cachedNamedChildren(block)) {
     if (!stmt) break;
     const i = index.stmts.length;
@@ -138,30 +118,73 @@ function blockIndex(block: Node): BlockIndex {
       else if (list[list.length - 1] !== i) list.push(i);
     }
   }
-  byId.set(block.id, index);
   return index;
+}
+
+/** An ancestor on a lookup's way up, with what it declares; built once per node and shared by lookups. */
+interface ScopeStep {
+  node: Node;
+  kind: 'file' | 'block' | 'function' | 'literal' | 'header' | 'other';
+  /** Undefined until first needed; null above the root. */
+  parent?: ScopeStep | null;
+  block?: BlockIndex;
+  parameters?: string[];
+  header?: HeaderBinding[];
+}
+
+const steps = new PerTree<ScopeStep>();
+
+function kindOf(type: string): ScopeStep['kind'] {
+  if (type === 'source_file') return 'file';
+  if (type === 'statement_list' || type === 'block') return 'block';
+  if (type === 'function_declaration' || type === 'method_declaration') return 'function';
+  if (type === 'func_literal') return 'literal';
+  return HEADERS.has(type) ? 'header' : 'other';
+}
+
+function stepOf(byId: Map<number, ScopeStep>, node: Node): ScopeStep {
+  let step = byId.get(node.id);
+  if (!step) byId.set(node.id, (step = { node, kind: kindOf(cachedType(node)) }));
+  return step;
+}
+
+function parentStep(byId: Map<number, ScopeStep>, step: ScopeStep): ScopeStep | null {
+  if (step.parent === undefined) {
+    const parent = cachedParent(step.node);
+    step.parent = parent ? stepOf(byId, parent) : null;
+  }
+  return step.parent;
 }
 
 /** The statement, header or function that locally declares `name` visible at `at`; null when none does. */
 export function findLocalDeclaration(at: Node, name: string): Node | null {
-  let child: Node = at;
-  // The first step is not cached: lookups start from many different nodes, their ancestors are shared.
-  for (let scope = at.parent; scope; child = scope, scope = cachedParent(scope)) {
-    const type = cachedType(scope);
-    if (type === 'source_file') return null;
-    if (type === 'statement_list' || type === 'block') {
-      // The last statement before `child` that declares the name and ends before `at`.
-      const block = blockIndex(scope);
-      const declaring = block.declaring.get(name);
-      for (let k = (declaring?.length ?? 0) - 1; k >= 0; k--) {
-        const i = declaring![k];
-        if (block.stmts[i].startIndex < child.startIndex && block.ends[i] <= at.startIndex) return block.stmts[i];
+  // The starting node is not cached: lookups start from many different nodes, their ancestors are shared.
+  const first = at.parent;
+  if (!first) return null;
+  const byId = steps.of(at.tree);
+  let childStart = at.startIndex;
+  for (let step: ScopeStep | null = stepOf(byId, first); step; childStart = step.node.startIndex, step = parentStep(byId, step)) {
+    switch (step.kind) {
+      case 'file':
+        return null;
+      case 'block': {
+        // The last statement before the child on the way up that declares the name and ends before `at`.
+        const block = (step.block ??= computeBlockIndex(step.node));
+        const declaring = block.declaring.get(name);
+        for (let k = (declaring?.length ?? 0) - 1; k >= 0; k--) {
+          const i = declaring![k];
+          if (block.stmts[i].startIndex < childStart && block.ends[i] <= at.startIndex) return block.stmts[i];
+        }
+        break;
       }
-    } else if (FUNCTIONS.has(type)) {
-      if (parameterNames(scope).includes(name)) return scope;
-      if (type === 'function_declaration' || type === 'method_declaration') return null;
-    } else if (HEADERS.has(type) && headerDeclares(scope, at, name)) {
-      return scope;
+      case 'function':
+      case 'literal':
+        if ((step.parameters ??= parameterNames(step.node)).includes(name)) return step.node;
+        if (step.kind === 'function') return null;
+        break;
+      case 'header':
+        for (const b of (step.header ??= computeHeaderBindings(step.node))) if (b.end <= at.startIndex && b.names.includes(name)) return step.node;
+        break;
     }
   }
   return null;
