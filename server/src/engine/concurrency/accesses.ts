@@ -86,12 +86,13 @@ export function collectSharedVars(pkg: Package, units: Units, relevant?: Relevan
 
 interface Occurrence { file: SourceFile; at: number; end: number }
 
-/** Matches of `re` in every file, grouped by `nameOf(match)`, in file and text order. */
+/** Matches of `pattern` (over the names, 200 at a time) in every file, grouped by `nameOf(match)`, in file and text order. */
 function occurrencesByName(pkg: Package, names: string[], pattern: (alternatives: string) => string, nameOf: (m: RegExpMatchArray) => string): Map<string, Occurrence[]> {
   const out = new Map<string, Occurrence[]>();
+  const patterns: RegExp[] = [];
+  for (let i = 0; i < names.length; i += 200) patterns.push(new RegExp(pattern(names.slice(i, i + 200).map(escape).join('|')), 'g'));
   for (const file of pkg.files) {
-    for (let i = 0; i < names.length; i += 200) {
-      const re = new RegExp(pattern(names.slice(i, i + 200).map(escape).join('|')), 'g');
+    for (const re of patterns) {
       for (const m of file.text.matchAll(re)) {
         const name = nameOf(m);
         const o = { file, at: m.index!, end: m.index! + m[0].length };
