@@ -91,7 +91,8 @@ const result = {
 };
 const peer = peers();
 const lsp = JSON.parse(spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-lsp.mjs')], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env } }).stdout);
-console.log(JSON.stringify({ ...result, peer, lsp }, null, 2));
+const workspace = JSON.parse(spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-workspace.mjs')], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env } }).stdout);
+console.log(JSON.stringify({ ...result, peer, lsp, workspace }, null, 2));
 if (process.argv.includes('--write')) {
   const bars = [['bare parse', result.bareParseS], ['racelens', result.cliS]];
   const max = Math.max(...bars.map((b) => b[1]));
@@ -143,6 +144,7 @@ pauses (250 ms), and their findings move with the edits in between.
 | after opening the first file | ${lsp.memory.rssFirstMb} MB |
 | after opening ${lsp.memory.files} standard-library files | ${lsp.memory.rssAfterOpenMb} MB |
 | after ${lsp.memory.edits} edits | ${lsp.memory.rssAfterEditsMb} MB |
+| after the workspace scan of \`${corpus}\` as a workspace folder (${workspace.scanS} s) | ${workspace.rssMb} MB (peak ${workspace.peakRssMb} MB) |
 
 Regenerate with \`npm run bench -- --write\`.
 `);

@@ -3,6 +3,7 @@ import { analyzeEditedFile } from './incremental';
 import type { Package } from './package';
 import type { Rule } from './rule';
 import { runRules, settleFindings, type AnalysisResult } from './run-rules';
+import { forgetTrees } from './tree-cache';
 
 export type { AnalysisResult, RuleFailure } from './run-rules';
 
@@ -15,6 +16,14 @@ export interface AnalyzeOptions {
 }
 
 export function analyze(pkg: Package, rules: readonly Rule[], options: AnalyzeOptions = {}): AnalysisResult {
+  try {
+    return analyzeWithCaches(pkg, rules, options);
+  } finally {
+    forgetTrees(pkg.files.map((f) => f.tree));
+  }
+}
+
+function analyzeWithCaches(pkg: Package, rules: readonly Rule[], options: AnalyzeOptions): AnalysisResult {
   const only = options.only;
   const files = only ? pkg.files.filter((f) => only.has(f.path)) : pkg.files;
   if (only && files.length === 1) return analyzeEditedFile(pkg, files[0], rules);

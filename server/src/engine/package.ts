@@ -2,6 +2,7 @@
 // An external test package (`foo_test`) is a package of its own, as in the go tool.
 import type { Node } from 'web-tree-sitter';
 import type { SourceFile } from './source-file';
+import { cachedType } from './tree-cache';
 
 export class Package {
   private declIndex?: Map<string, Node[]>;
@@ -24,25 +25,26 @@ export class Package {
     if (this.declIndex) return this.declIndex;
     const index = new Map<string, Node[]>();
     const add = (name: Node | null, decl: Node) => {
-      if (!name || name.text === '_') return;
-      const list = index.get(name.text);
-      if (list) list.push(decl); else index.set(name.text, [decl]);
+      const text = name?.text;
+      if (text === undefined || text === '_') return;
+      const list = index.get(text);
+      if (list) list.push(decl); else index.set(text, [decl]);
     };
     for (const file of this.files) {
       for (const decl of file.root.namedChildren) {
         if (!decl) continue;
-        switch (decl.type) {
+        switch (cachedType(decl)) {
           case 'function_declaration':
             add(decl.childForFieldName('name'), decl);
             break;
           case 'var_declaration':
           case 'const_declaration':
-            for (const spec of decl.descendantsOfType(['var_spec', 'const_spec'])) {
+            for (const spec of specsOf(decl, file.textOf(decl), VALUE_SPECS)) {
               if (spec) for (const n of spec.childrenForFieldName('name')) add(n, spec);
             }
             break;
           case 'type_declaration':
-            for (const spec of decl.descendantsOfType(['type_spec', 'type_alias'])) {
+            for (const spec of specsOf(decl, file.textOf(decl), TYPE_SPECS)) {
               if (spec) add(spec.childForFieldName('name'), spec);
             }
             break;
@@ -51,6 +53,26 @@ export class Package {
     }
     return (this.declIndex = index);
   }
+}
+
+const VALUE_SPECS = ['var_spec', 'const_spec'];
+const TYPE_SPECS = ['type_spec', 'type_alias'];
+
+/**
+ * The specs of a top-level declaration and any nested in it (descendantsOfType's answer). Only a
+ * function literal nests declarations, and only a syntax error hides specs elsewhere: without
+ * either, the specs are the declaration's children (or its var_spec_list's), cheaper to read.
+ */
+function specsOf(decl: Node, text: string, types: string[]): (Node | null)[] {
+  if (text.includes('func') || decl.hasError) return decl.descendantsOfType(types);
+  const out: Node[] = [];
+  for (const child of decl.namedChildren) {
+    if (!child) continue;
+    const type = cachedType(child);
+    if (types.includes(type)) out.push(child);
+    else if (type === 'var_spec_list') for (const spec of child.namedChildren) if (spec && types.includes(cachedType(spec))) out.push(spec);
+  }
+  return out;
 }
 
 function dirOf(path: string): string {

@@ -1,7 +1,8 @@
 // Local scope lookup: is a name declared in a block, parameter list or statement header that
 // encloses a node? Walks the ancestors only; package-level declarations are the package's business.
-import type { Node, Tree } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import { query } from './parser';
+import { cachedEnd, cachedNamedChildren, cachedParent, cachedType, PerTree } from './tree-cache';
 
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 
@@ -13,11 +14,10 @@ function identifiersOf(list: Node | null): string[] {
 
 // Per-tree memo of the names each statement or function declares: lookups walk the same
 // ancestors over and over. Keyed by tree, so a reparse starts afresh.
-const memo = new WeakMap<Tree, Map<number, string[]>>();
+const memo = new PerTree<string[]>();
 
 function memoized(node: Node, tag: number, compute: (n: Node) => string[]): string[] {
-  let byId = memo.get(node.tree);
-  if (!byId) memo.set(node.tree, (byId = new Map()));
+  const byId = memo.of(node.tree);
   const key = node.id * 2 + tag;
   let names = byId.get(key);
   if (!names) byId.set(key, (names = compute(node)));
@@ -30,7 +30,7 @@ export function declaredNames(stmt: Node): string[] {
 }
 
 function computeDeclaredNames(stmt: Node): string[] {
-  switch (stmt.type) {
+  switch (cachedType(stmt)) {
     case 'short_var_declaration':
       return identifiersOf(stmt.childForFieldName('left'));
     case 'var_declaration':
@@ -69,50 +69,122 @@ function computeParameterNames(fn: Node): string[] {
   return names;
 }
 
-/** Names declared by a statement header (if/for/switch initialisers, range, type-switch alias, select case). */
-function headerNames(stmt: Node, at: Node): string[] {
-  const names: string[] = [];
+/** Node types whose header can declare names: initialisers, range clauses, type-switch aliases, select cases. */
+const HEADERS = new Set(['if_statement', 'expression_switch_statement', 'type_switch_statement', 'for_clause', 'for_statement', 'communication_case']);
+
+/** Names a header declares, each visible from `end` on (-1: everywhere in the statement). */
+interface HeaderBinding { end: number; names: string[] }
+
+function computeHeaderBindings(stmt: Node): HeaderBinding[] {
+  const out: HeaderBinding[] = [];
+  const type = cachedType(stmt);
   const init = stmt.childForFieldName('initializer');
-  if (init && init.endIndex <= at.startIndex) names.push(...declaredNames(init));
-  if (stmt.type === 'for_statement') {
+  if (init) out.push({ end: init.endIndex, names: declaredNames(init) });
+  if (type === 'for_statement') {
     for (const child of stmt.namedChildren) {
       if (!child) continue;
       if (child.type === 'range_clause' && child.children.some((c) => c?.type === ':=')) {
-        if (child.endIndex <= at.startIndex) names.push(...identifiersOf(child.childForFieldName('left')));
+        out.push({ end: child.endIndex, names: identifiersOf(child.childForFieldName('left')) });
       }
       if (child.type === 'for_clause') {
         const fi = child.childForFieldName('initializer');
-        if (fi && fi.endIndex <= at.startIndex) names.push(...declaredNames(fi));
+        if (fi) out.push({ end: fi.endIndex, names: declaredNames(fi) });
       }
     }
   }
-  if (stmt.type === 'type_switch_statement') names.push(...identifiersOf(stmt.childForFieldName('alias')));
-  if (stmt.type === 'communication_case') {
+  if (type === 'type_switch_statement') out.push({ end: -1, names: identifiersOf(stmt.childForFieldName('alias')) });
+  if (type === 'communication_case') {
     const comm = stmt.childForFieldName('communication');
     if (comm?.type === 'receive_statement' && comm.children.some((c) => c?.type === ':=')) {
-      names.push(...identifiersOf(comm.childForFieldName('left')));
+      out.push({ end: -1, names: identifiersOf(comm.childForFieldName('left')) });
     }
   }
-  return names;
+  return out;
+}
+
+/** A block's statements (up to any missing one), where each ends, and which declare each name. */
+interface BlockIndex { stmts: Node[]; ends: number[]; declaring: Map<string, number[]> }
+
+function computeBlockIndex(block: Node): BlockIndex {
+  const index: BlockIndex = { stmts: [], ends: [], declaring: new Map() };
+  for (const stmt of cachedNamedChildren(block)) {
+    if (!stmt) break;
+    const i = index.stmts.length;
+    index.stmts.push(stmt);
+    index.ends.push(cachedEnd(stmt));
+    for (const name of declaredNames(stmt)) {
+      const list = index.declaring.get(name);
+      if (!list) index.declaring.set(name, [i]);
+      else if (list[list.length - 1] !== i) list.push(i);
+    }
+  }
+  return index;
+}
+
+/** An ancestor on a lookup's way up, with what it declares; built once per node and shared by lookups. */
+interface ScopeStep {
+  node: Node;
+  kind: 'file' | 'block' | 'function' | 'literal' | 'header' | 'other';
+  /** Undefined until first needed; null above the root. */
+  parent?: ScopeStep | null;
+  block?: BlockIndex;
+  parameters?: string[];
+  header?: HeaderBinding[];
+}
+
+const steps = new PerTree<ScopeStep>();
+
+function kindOf(type: string): ScopeStep['kind'] {
+  if (type === 'source_file') return 'file';
+  if (type === 'statement_list' || type === 'block') return 'block';
+  if (type === 'function_declaration' || type === 'method_declaration') return 'function';
+  if (type === 'func_literal') return 'literal';
+  return HEADERS.has(type) ? 'header' : 'other';
+}
+
+function stepOf(byId: Map<number, ScopeStep>, node: Node): ScopeStep {
+  let step = byId.get(node.id);
+  if (!step) byId.set(node.id, (step = { node, kind: kindOf(cachedType(node)) }));
+  return step;
+}
+
+function parentStep(byId: Map<number, ScopeStep>, step: ScopeStep): ScopeStep | null {
+  if (step.parent === undefined) {
+    const parent = cachedParent(step.node);
+    step.parent = parent ? stepOf(byId, parent) : null;
+  }
+  return step.parent;
 }
 
 /** The statement, header or function that locally declares `name` visible at `at`; null when none does. */
 export function findLocalDeclaration(at: Node, name: string): Node | null {
-  let child: Node = at;
-  for (let scope = at.parent; scope; child = scope, scope = scope.parent) {
-    if (scope.type === 'source_file') return null;
-    if (scope.type === 'statement_list' || scope.type === 'block') {
-      let found: Node | null = null;
-      for (const stmt of scope.namedChildren) {
-        if (!stmt || stmt.startIndex >= child.startIndex) break;
-        if (stmt.endIndex <= at.startIndex && declaredNames(stmt).includes(name)) found = stmt;
+  // The starting node is not cached: lookups start from many different nodes, their ancestors are shared.
+  const first = at.parent;
+  if (!first) return null;
+  const byId = steps.of(at.tree);
+  let childStart = at.startIndex;
+  for (let step: ScopeStep | null = stepOf(byId, first); step; childStart = step.node.startIndex, step = parentStep(byId, step)) {
+    switch (step.kind) {
+      case 'file':
+        return null;
+      case 'block': {
+        // The last statement before the child on the way up that declares the name and ends before `at`.
+        const block = (step.block ??= computeBlockIndex(step.node));
+        const declaring = block.declaring.get(name);
+        for (let k = (declaring?.length ?? 0) - 1; k >= 0; k--) {
+          const i = declaring![k];
+          if (block.stmts[i].startIndex < childStart && block.ends[i] <= at.startIndex) return block.stmts[i];
+        }
+        break;
       }
-      if (found) return found;
-    } else if (FUNCTIONS.has(scope.type)) {
-      if (parameterNames(scope).includes(name)) return scope;
-      if (scope.type === 'function_declaration' || scope.type === 'method_declaration') return null;
-    } else if (headerNames(scope, at).includes(name)) {
-      return scope;
+      case 'function':
+      case 'literal':
+        if ((step.parameters ??= parameterNames(step.node)).includes(name)) return step.node;
+        if (step.kind === 'function') return null;
+        break;
+      case 'header':
+        for (const b of (step.header ??= computeHeaderBindings(step.node))) if (b.end <= at.startIndex && b.names.includes(name)) return step.node;
+        break;
     }
   }
   return null;

@@ -4,6 +4,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Package } from './package';
 import { findLocalDeclaration } from './scope';
 import type { SourceFile } from './source-file';
+import { cachedType } from './tree-cache';
 
 export type TypeKind =
   | 'map' | 'slice' | 'array' | 'pointer' | 'chan' | 'func' | 'interface'
@@ -42,7 +43,7 @@ export function packageTypes(pkg: Package): PackageTypes {
   if (t) return t;
   t = { structs: new Map(), named: new Map() };
   for (const [name, decls] of pkg.decls) {
-    const spec = decls.find((d) => d.type === 'type_spec' || d.type === 'type_alias');
+    const spec = decls.find((d) => cachedType(d) === 'type_spec' || cachedType(d) === 'type_alias');
     if (spec) t.named.set(name, spec);
   }
   typeCache.set(pkg, t);
@@ -147,12 +148,26 @@ function valueAt(list: Node | null, i: number): Node | null {
 export function typeOfIdentifier(ident: Node, file: SourceFile, pkg: Package, depth = 0): GoType | undefined {
   const name = ident.text;
   const decl = findLocalDeclaration(ident, name);
-  if (decl) return typeFromDeclaration(decl, name, file, pkg, depth);
-  const specs = pkg.decls.get(name)?.filter((d) => d.type === 'var_spec');
-  if (specs?.length !== 1) return undefined;
-  const spec = specs[0];
-  const specFile = pkg.fileOf(spec) ?? file;
-  return typeFromSpec(spec, name, specFile, pkg, depth);
+  if (decl) return remembered(pkg, `${file.path}:${decl.id}:${name}:${depth}`, () => typeFromDeclaration(decl, name, file, pkg, depth));
+  return remembered(pkg, `pkg:${name}:${depth}`, () => {
+    const specs = pkg.decls.get(name)?.filter((d) => cachedType(d) === 'var_spec');
+    if (specs?.length !== 1) return undefined;
+    const spec = specs[0];
+    const specFile = pkg.fileOf(spec) ?? file;
+    return typeFromSpec(spec, name, specFile, pkg, depth);
+  });
+}
+
+/** Variable types by declaration, name and depth: every use of a variable asks the same question. */
+const variableTypes = new WeakMap<Package, Map<string, GoType | undefined>>();
+
+function remembered(pkg: Package, key: string, compute: () => GoType | undefined): GoType | undefined {
+  let byKey = variableTypes.get(pkg);
+  if (!byKey) variableTypes.set(pkg, (byKey = new Map()));
+  if (byKey.has(key)) return byKey.get(key);
+  const t = compute();
+  byKey.set(key, t);
+  return t;
 }
 
 function typeFromSpec(spec: Node, name: string, file: SourceFile, pkg: Package, depth: number): GoType | undefined {
@@ -246,7 +261,7 @@ export function typeOfExpr(expr: Node, file: SourceFile, pkg: Package, depth = 0
       }
       // A function of this package with a single result.
       const callee = fn?.type === 'identifier' && !findLocalDeclaration(fn, fn.text)
-        ? pkg.decls.get(fn.text)?.find((d) => d.type === 'function_declaration')
+        ? pkg.decls.get(fn.text)?.find((d) => cachedType(d) === 'function_declaration')
         : undefined;
       const result = callee?.childForFieldName('result');
       if (!result) return undefined;

@@ -11,6 +11,7 @@ import { findLocalDeclaration } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { packageTypes, typeOfExpr } from '../engine/types';
 import { lockModel, relatedAt, spawnedOrDeferred, unitName, where } from '../engine/concurrency/lock-model';
+import { cachedType } from '../engine/tree-cache';
 
 type SiteKind = 'send' | 'recv' | 'close' | 'done' | 'wait';
 
@@ -92,7 +93,7 @@ class SyncIndex {
       this.scanIdentifiers(file, name, key, top.start, top.end, v);
     } else if (key.startsWith('pkgvar:')) {
       if (/^[A-Z]/.test(name)) v.escapes = true;
-      const spec = this.pkg.decls.get(name)?.find((d) => d.type === 'var_spec');
+      const spec = this.pkg.decls.get(name)?.find((d) => cachedType(d) === 'var_spec');
       const id = spec?.childrenForFieldName('name').find((n) => n?.text === name);
       if (!spec || !id) v.escapes = true;
       else check(valueFor(spec.childrenForFieldName('name'), spec.childForFieldName('value'), id));

@@ -9,6 +9,7 @@ import type { Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
 import { packageTypes, typeOfExpr } from '../engine/types';
 import { lineOf, lockModel, relatedAt, spawnedOrDeferred, unitName, where, writeLockedKeys } from '../engine/concurrency/lock-model';
+import { cachedType } from '../engine/tree-cache';
 
 /** The root identifier of a plain selector chain (`a`, `a.b.mu`); undefined for calls, indexes, derefs. */
 function chainRoot(x: Node): Node | undefined {
@@ -18,7 +19,7 @@ function chainRoot(x: Node): Node | undefined {
 }
 
 function isPackageVar(id: Node, pkg: Package): boolean {
-  return !findLocalDeclaration(id, id.text) && !!pkg.decls.get(id.text)?.some((d) => d.type === 'var_spec');
+  return !findLocalDeclaration(id, id.text) && !!pkg.decls.get(id.text)?.some((d) => cachedType(d) === 'var_spec');
 }
 
 /**

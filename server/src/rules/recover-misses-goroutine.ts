@@ -4,6 +4,7 @@ import type { Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
 import { typeOfExpr } from '../engine/types';
+import { cachedType } from '../engine/tree-cache';
 
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 const RECOVER = /(?<![\w$.])recover\s*\(\s*\)/g;
@@ -111,7 +112,7 @@ class Recovery {
     fn = unparen(fn);
     if (fn.type === 'identifier') {
       if (findLocalDeclaration(fn, fn.text)) return undefined;
-      const decls = this.pkg.decls.get(fn.text)?.filter((d) => d.type === 'function_declaration');
+      const decls = this.pkg.decls.get(fn.text)?.filter((d) => cachedType(d) === 'function_declaration');
       return decls?.length ? decls : undefined;
     }
     if (fn.type === 'selector_expression') {

@@ -3,6 +3,7 @@ import type { Package } from '../engine/package';
 import type { Rule } from '../engine/rule';
 import type { SourceFile } from '../engine/source-file';
 import { findLocalDeclaration } from '../engine/scope';
+import { cachedType } from '../engine/tree-cache';
 
 const ALIASES: Record<string, string> = { byte: 'uint8', rune: 'int32' };
 const BASIC = new Set([
@@ -32,7 +33,7 @@ const HEADERS = new Set(['if_statement', 'for_statement', 'expression_switch_sta
 /** The specs (var_spec, short_var_declaration, parameter_declaration) that may declare `name`. */
 function declaringSpecs(ident: Node, pkg: Package): Node[] {
   const local = findLocalDeclaration(ident, ident.text);
-  if (!local) return (pkg.decls.get(ident.text) ?? []).filter((d) => d.type === 'var_spec');
+  if (!local) return (pkg.decls.get(ident.text) ?? []).filter((d) => cachedType(d) === 'var_spec');
   if (local.type === 'var_declaration') return local.descendantsOfType('var_spec').filter((n): n is Node => !!n);
   if (local.type === 'short_var_declaration') return [local];
   if (HEADERS.has(local.type)) {
@@ -63,7 +64,7 @@ function typeOfVariable(ident: Node, pkg: Package): string | undefined {
     const fn = value.type === 'call_expression' ? value.childForFieldName('function') : null;
     if (fn?.type === 'identifier' && BASIC.has(normalize(fn.text))) return normalize(fn.text);
     // The single result of a function of this package.
-    const callee = fn?.type === 'identifier' ? pkg.decls.get(fn.text)?.find((d) => d.type === 'function_declaration') : undefined;
+    const callee = fn?.type === 'identifier' ? pkg.decls.get(fn.text)?.find((d) => cachedType(d) === 'function_declaration') : undefined;
     const result = callee?.childForFieldName('result');
     if (result && result.type !== 'parameter_list') return normalize(result.text);
     return undefined;

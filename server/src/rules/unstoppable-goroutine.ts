@@ -8,6 +8,7 @@ import { query } from '../engine/parser';
 import type { Fix, Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
 import type { SourceFile } from '../engine/source-file';
+import { cachedType } from '../engine/tree-cache';
 
 const LOOPS = '(for_statement body: (block)) @loop';
 
@@ -33,7 +34,7 @@ function guardedOnce(fn: Node, file: SourceFile, pkg: Package): boolean {
   const cond = file.textOf(first.childForFieldName('condition') ?? first);
   const body = file.textOf(fn.childForFieldName('body')!).slice(first.endIndex - fn.childForFieldName('body')!.startIndex);
   for (const m of cond.matchAll(/(?<![\w$.])([A-Za-z_][\w$]*)/g)) {
-    if (!pkg.decls.get(m[1])?.some((d) => d.type === 'var_spec') || findLocalDeclaration(first, m[1])) continue;
+    if (!pkg.decls.get(m[1])?.some((d) => cachedType(d) === 'var_spec') || findLocalDeclaration(first, m[1])) continue;
     if (new RegExp(`(?<![\\w$.])${m[1]}\\s*=[^=]`).test(body)) return true;
   }
   return false;
@@ -86,7 +87,7 @@ function targets(pkg: Package): Target[] {
       let fnFile = file;
       if (callee?.type === 'func_literal') fn = callee;
       else if (callee?.type === 'identifier' && !findLocalDeclaration(callee, callee.text)) {
-        const decls = pkg.decls.get(callee.text)?.filter((d) => d.type === 'function_declaration') ?? [];
+        const decls = pkg.decls.get(callee.text)?.filter((d) => cachedType(d) === 'function_declaration') ?? [];
         if (decls.length === 1 && pkg.decls.get(callee.text)!.length === 1) {
           fn = decls[0];
           fnFile = pkg.fileOf(fn) ?? file;

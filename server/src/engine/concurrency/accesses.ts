@@ -9,6 +9,7 @@ import type { SourceFile } from '../source-file';
 import { packageTypes, typeOfIdentifier, type GoType } from '../types';
 import { storageKey } from './locks';
 import type { FuncUnit, Units } from './units';
+import { cachedType } from '../tree-cache';
 
 export interface SharedVar {
   key: string;
@@ -69,12 +70,42 @@ export function classify(expr: Node): Pick<RawAccess, 'write' | 'element' | 'add
   return { write: false, element: false, addressTaken };
 }
 
-export function collectSharedVars(pkg: Package, units: Units): SharedVar[] {
+/**
+ * Whether an access in a unit may matter. When given, a package variable or field name whose every
+ * occurrence is in a unit that does not matter gets no accesses: nothing is checked in the tree.
+ */
+export type Relevance = (unit: FuncUnit | undefined) => boolean;
+
+export function collectSharedVars(pkg: Package, units: Units, relevant?: Relevance): SharedVar[] {
   const vars: SharedVar[] = [];
-  collectPackageVars(pkg, units, vars);
+  collectPackageVars(pkg, units, vars, relevant);
   collectCapturedLocals(pkg, units, vars);
-  collectFields(pkg, units, vars, sharedStructs(units, vars));
+  collectFields(pkg, units, vars, sharedStructs(units, vars), relevant);
   return vars.filter((v) => v.accesses.length > 0);
+}
+
+interface Occurrence { file: SourceFile; at: number; end: number }
+
+/** Matches of `pattern` (over the names, 200 at a time) in every file, grouped by `nameOf(match)`, in file and text order. */
+function occurrencesByName(pkg: Package, names: string[], pattern: (alternatives: string) => string, nameOf: (m: RegExpMatchArray) => string): Map<string, Occurrence[]> {
+  const out = new Map<string, Occurrence[]>();
+  const patterns: RegExp[] = [];
+  for (let i = 0; i < names.length; i += 200) patterns.push(new RegExp(pattern(names.slice(i, i + 200).map(escape).join('|')), 'g'));
+  for (const file of pkg.files) {
+    for (const re of patterns) {
+      for (const m of file.text.matchAll(re)) {
+        const name = nameOf(m);
+        const o = { file, at: m.index!, end: m.index! + m[0].length };
+        const list = out.get(name);
+        if (list) list.push(o); else out.set(name, [o]);
+      }
+    }
+  }
+  return out;
+}
+
+function anyRelevant(list: Occurrence[], units: Units, relevant: Relevance | undefined): boolean {
+  return !relevant || list.some((o) => relevant(units.unitAt(o.file, o.at, o.end)));
 }
 
 /**
@@ -96,10 +127,10 @@ function sharedStructs(units: Units, vars: SharedVar[]): Set<string> {
   return out;
 }
 
-function collectPackageVars(pkg: Package, units: Units, out: SharedVar[]): void {
+function collectPackageVars(pkg: Package, units: Units, out: SharedVar[], relevant?: Relevance): void {
   const byName = new Map<string, SharedVar>();
   for (const [name, decls] of pkg.decls) {
-    if (decls.length !== 1 || decls[0].type !== 'var_spec' || name === '_') continue;
+    if (decls.length !== 1 || cachedType(decls[0]) !== 'var_spec' || name === '_') continue;
     const spec = decls[0];
     const file = pkg.fileOf(spec);
     const nameNode = spec.childrenForFieldName('name').find((n) => n?.text === name);
@@ -108,27 +139,32 @@ function collectPackageVars(pkg: Package, units: Units, out: SharedVar[]): void 
     byName.set(name, { key: `pkgvar:${name}`, name, kind: 'pkgvar', type, decl: spec, accesses: [] });
   }
   if (!byName.size) return;
-  const names = [...byName.keys()];
-  for (const file of pkg.files) {
-    for (let i = 0; i < names.length; i += 200) {
-      const re = new RegExp(`(?<![\\w.$])(?:${names.slice(i, i + 200).map(escape).join('|')})(?![\\w$])`, 'g');
-      for (const m of file.text.matchAll(re)) {
-        const node = file.root.descendantForIndex(m.index!, m.index! + m[0].length);
-        if (node?.type !== 'identifier' || node.text !== m[0]) continue;
-        const v = byName.get(m[0])!;
-        if (node.parent?.type === 'var_spec' && node.parent.id === v.decl?.id) continue;
-        const unit = units.enclosing(node);
-        let top = unit;
-        while (top?.parent) top = top.parent;
-        if (top && mayDeclare(file.text.slice(top.start, top.end), m[0]) && findLocalDeclaration(node, m[0])) continue;
-        v.accesses.push({ expr: node, file, unit, ...classify(node) });
+  const found = occurrencesByName(pkg, [...byName.keys()], (alts) => `(?<![\\w.$])(?:${alts})(?![\\w$])`, (m) => m[0]);
+  // mayDeclare scans a whole function's text: once per function and name.
+  const mayDeclareIn = new Map<string, boolean>();
+  for (const [name, list] of found) {
+    if (!anyRelevant(list, units, relevant)) continue;
+    const v = byName.get(name)!;
+    for (const { file, at, end } of list) {
+      const node = file.root.descendantForIndex(at, end);
+      if (node?.type !== 'identifier' || node.text !== name) continue;
+      if (node.parent?.type === 'var_spec' && node.parent.id === v.decl?.id) continue;
+      const unit = units.enclosing(node);
+      let top = unit;
+      while (top?.parent) top = top.parent;
+      if (top) {
+        const key = `${top.id}\u0000${name}`;
+        let may = mayDeclareIn.get(key);
+        if (may === undefined) mayDeclareIn.set(key, (may = mayDeclare(file.text.slice(top.start, top.end), name)));
+        if (may && findLocalDeclaration(node, name)) continue;
       }
+      v.accesses.push({ expr: node, file, unit, ...classify(node) });
     }
   }
   out.push(...byName.values());
 }
 
-function collectFields(pkg: Package, units: Units, out: SharedVar[], shared: Set<string>): void {
+function collectFields(pkg: Package, units: Units, out: SharedVar[], shared: Set<string>, relevant?: Relevance): void {
   const byKey = new Map<string, SharedVar>();
   const names = new Set<string>();
   for (const [structName, fields] of packageTypes(pkg).structs) {
@@ -140,22 +176,19 @@ function collectFields(pkg: Package, units: Units, out: SharedVar[], shared: Set
     }
   }
   if (!names.size) return;
-  const list = [...names];
-  for (const file of pkg.files) {
-    for (let i = 0; i < list.length; i += 200) {
-      const re = new RegExp(`\\.\\s*(?:${list.slice(i, i + 200).map(escape).join('|')})(?![\\w$])`, 'g');
-      for (const m of file.text.matchAll(re)) {
-        const start = m.index! + m[0].length - m[0].replace(/^\.\s*/, '').length;
-        const node = file.root.descendantForIndex(start, m.index! + m[0].length);
-        if (node?.type !== 'field_identifier' || node.parent?.type !== 'selector_expression') continue;
-        const sel = node.parent;
-        const base = sharedBase(sel, pkg, units);
-        if (!base) continue;
-        const key = storageKey(sel, file, pkg, units);
-        const v = key && byKey.get(key);
-        if (!v) continue;
-        v.accesses.push({ expr: sel, file, unit: units.enclosing(sel), ...classify(sel), viaReceiver: base === 'receiver' });
-      }
+  const found = occurrencesByName(pkg, [...names], (alts) => `\\.\\s*(?:${alts})(?![\\w$])`, (m) => m[0].replace(/^\.\s*/, ''));
+  for (const [name, list] of found) {
+    if (!anyRelevant(list, units, relevant)) continue;
+    for (const { file, end } of list) {
+      const node = file.root.descendantForIndex(end - name.length, end);
+      if (node?.type !== 'field_identifier' || node.parent?.type !== 'selector_expression') continue;
+      const sel = node.parent;
+      const base = sharedBase(sel, pkg, units);
+      if (!base) continue;
+      const key = storageKey(sel, file, pkg, units);
+      const v = key && byKey.get(key);
+      if (!v) continue;
+      v.accesses.push({ expr: sel, file, unit: units.enclosing(sel), ...classify(sel), viaReceiver: base === 'receiver' });
     }
   }
   out.push(...byKey.values());
@@ -174,7 +207,7 @@ function sharedBase(sel: Node, pkg: Package, units: Units): 'receiver' | 'pkgvar
   if (root?.type !== 'identifier') return undefined;
   if (units.isReceiver(root)) return 'receiver';
   const decl = findLocalDeclaration(root, root.text);
-  if (!decl) return pkg.decls.get(root.text)?.some((d) => d.type === 'var_spec') ? 'pkgvar' : undefined;
+  if (!decl) return pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec') ? 'pkgvar' : undefined;
   const unit = units.enclosing(sel);
   let outer = unit;
   while (outer?.parent) outer = outer.parent;

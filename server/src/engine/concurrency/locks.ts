@@ -1,6 +1,7 @@
 // Lock regions: which mutexes are held at a point of a function, from x.mu.Lock()/Unlock(),
 // RLock/RUnlock, defer, embedded mutexes, and locks held by every caller of a helper.
-import type { Node } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
+import { cachedNamedChildren, cachedParent, cachedType, PerTree } from '../tree-cache';
 import type { Package } from '../package';
 import { findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
@@ -28,7 +29,7 @@ export function storageKey(expr: Node, file: SourceFile, pkg: Package, units: Un
       // A method receiver names an instance of its type, not a storage location of its own.
       return `local:${file.path}:${decl.startIndex}:${expr.text}`;
     }
-    return pkg.decls.get(expr.text)?.some((d) => d.type === 'var_spec') ? `pkgvar:${expr.text}` : undefined;
+    return pkg.decls.get(expr.text)?.some((d) => cachedType(d) === 'var_spec') ? `pkgvar:${expr.text}` : undefined;
   }
   if (expr.type === 'selector_expression') {
     const operand = expr.childForFieldName('operand');
@@ -66,8 +67,20 @@ function embeddedMutex(typeName: string, pkg: Package): string | undefined {
   return undefined;
 }
 
+export interface LockCall { method: string; mutex: Node; byFunction?: boolean }
+
+/** lockCall's answers by tree and node: lock regions ask about the same statements over and over. */
+const lockCallsByTree = new PerTree<LockCall | null>();
+
 /** If `stmt` is `x.Lock()` and friends, the method and the mutex expression. */
-export function lockCall(stmt: Node): { method: string; mutex: Node; byFunction?: boolean } | undefined {
+export function lockCall(stmt: Node): LockCall | undefined {
+  const byId = lockCallsByTree.of(stmt.tree);
+  let found = byId.get(stmt.id);
+  if (found === undefined) byId.set(stmt.id, (found = findLockCall(stmt) ?? null));
+  return found ?? undefined;
+}
+
+function findLockCall(stmt: Node): LockCall | undefined {
   const call = stmt.type === 'expression_statement' ? stmt.namedChild(0) : stmt;
   if (call?.type !== 'call_expression') return undefined;
   const fn = call.childForFieldName('function');
@@ -102,7 +115,16 @@ export class LockAnalysis {
    * What calling `unit` does to the locks: `func (c *conn) lock() { c.mu.Lock() }` leaves c.mu
    * held ('w'/'r'); an unlock helper releases it (null value in the map means released).
    */
+  private readonly summaries = new Map<string, Map<string, 'r' | 'w' | null>>();
+
   private summary(unit: FuncUnit, depth: number): Map<string, 'r' | 'w' | null> {
+    const key = `${unit.id}@${depth}`;
+    let out = this.summaries.get(key);
+    if (!out) this.summaries.set(key, (out = this.computeSummary(unit, depth)));
+    return out;
+  }
+
+  private computeSummary(unit: FuncUnit, depth: number): Map<string, 'r' | 'w' | null> {
     const out = new Map<string, 'r' | 'w' | null>();
     if (!unit.body || depth > 3 || unit.node.type === 'func_literal') return out;
     const list = unit.body.namedChild(0)?.type === 'statement_list' ? unit.body.namedChild(0)! : unit.body;
@@ -134,9 +156,7 @@ export class LockAnalysis {
   private apply(stmt: Node, held: LockSet, file: SourceFile, depth = 0): void {
     const lc = lockCall(stmt);
     if (!lc) {
-      const call = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
-      const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
-      const callee = fn && depth <= 3 ? this.units.resolveFunction(fn, file) : undefined;
+      const callee = depth <= 3 ? this.calleeOf(stmt, file) : undefined;
       if (!callee) return;
       for (const [k, m] of this.summary(callee, depth)) {
         if (m === null) held.delete(k); else held.set(k, m);
@@ -148,6 +168,21 @@ export class LockAnalysis {
     if (lc.method === 'Lock') held.set(key, 'w');
     else if (lc.method === 'RLock') { if (held.get(key) !== 'w') held.set(key, 'r'); }
     else held.delete(key);
+  }
+
+  private readonly callees = new Map<Tree, Map<number, FuncUnit | null>>();
+
+  /** The package function an expression statement calls, if any. */
+  private calleeOf(stmt: Node, file: SourceFile): FuncUnit | undefined {
+    let byId = this.callees.get(stmt.tree);
+    if (!byId) this.callees.set(stmt.tree, (byId = new Map()));
+    let callee = byId.get(stmt.id);
+    if (callee === undefined) {
+      const call = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
+      const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
+      byId.set(stmt.id, (callee = (fn && this.units.resolveFunction(fn, file)) || null));
+    }
+    return callee ?? undefined;
   }
 
   /**
@@ -338,9 +373,7 @@ export class LockAnalysis {
       this.apply(stmt, held, unit.file);
       if (lockCall(stmt)) return;
       // apply's helper summaries keep `mu.Lock(); defer mu.Unlock()` held after the call: it is not.
-      const call = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
-      const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
-      const callee = fn ? this.units.resolveFunction(fn, unit.file) : undefined;
+      const callee = this.calleeOf(stmt, unit.file);
       if (callee) for (const k of this.deferredUnlocks(callee)) held.delete(k);
       for (const e of this.releasesIn(stmt, unit)) if (e.key) held.delete(e.key);
     });
@@ -368,13 +401,14 @@ export class LockAnalysis {
   private walkPreceding(node: Node, unit: FuncUnit, visit: (stmt: Node) => void): void {
     if (!unit.body) return;
     const path: Node[] = [];
-    for (let n: Node | null = node; n && n.id !== unit.body.id; n = n.parent) path.push(n);
+    for (let n: Node | null = node; n && n.id !== unit.body.id; n = cachedParent(n)) path.push(n);
     path.push(unit.body);
     for (let i = path.length - 1; i > 0; i--) {
       const container = path[i];
-      if (container.type !== 'block' && container.type !== 'statement_list') continue;
+      const type = cachedType(container);
+      if (type !== 'block' && type !== 'statement_list') continue;
       const child = path[i - 1];
-      for (const stmt of container.namedChildren) {
+      for (const stmt of cachedNamedChildren(container)) {
         if (!stmt || stmt.startIndex >= child.startIndex) break;
         visit(stmt);
       }

@@ -51,7 +51,8 @@ export class SharedStateModel {
     const racy = this.units.roots.some((r) => r.kind !== 'api');
     const readLocks = pkg.files.some((f) => f.text.includes('.RLock()'));
     if (!racy && !readLocks) return;
-    for (const v of collectSharedVars(pkg, this.units)) {
+    // Without read locks a variable matters only if some access can run concurrently.
+    for (const v of collectSharedVars(pkg, this.units, readLocks ? undefined : (u) => this.mayRunInConcurrentContext(u))) {
       if (!v.accesses.some((a) => a.write)) continue;
       const contexts = v.accesses.map((a) => this.context(a));
       const concurrent = racy && contexts.some((c) => c.kind !== 'seq');
@@ -66,22 +67,62 @@ export class SharedStateModel {
   private context(a: RawAccess): AccessContext {
     if (!a.unit) return { kind: 'seq' };
     if (isInit(a.unit) || this.inOnceDo(a.unit)) return { kind: 'seq' };
-    let roots = a.viaReceiver ? this.units.reachSameReceiver.get(a.unit.id) : this.units.reach.get(a.unit.id);
-    if (roots?.size && a.viaReceiver) {
-      // A receiver is the same instance only for roots that run on that type (its methods, or
-      // goroutines they start) and reach the access through calls on that receiver.
-      const type = outermost(a.unit).recvType;
-      roots = new Set([...roots].filter((r) => outermost(r.unit).recvType === type || (r.spawner && outermost(r.spawner).recvType === type)));
-    }
+    const roots = a.viaReceiver ? this.sameInstanceRoots(a.unit) : this.units.reach.get(a.unit.id);
     if (roots?.size) return { kind: 'concurrent', roots };
-    const spawned = this.units.roots.filter((r) => r.spawner && r.site && r.kind !== 'api'
-      && r.spawner.id === a.unit!.id && r.site.endIndex <= a.expr.startIndex
-      && !BARRIER.test(a.file.text.slice(r.site.endIndex, a.expr.startIndex)));
+    const spawned = (this.spawnedIn().get(a.unit.id) ?? []).filter((r) => r.site!.endIndex <= a.expr.startIndex
+      && !BARRIER.test(a.file.text.slice(r.site!.endIndex, a.expr.startIndex)));
     return spawned.length ? { kind: 'post', spawned } : { kind: 'seq' };
   }
 
+  private readonly sameInstance = new Map<string, Set<ConcurrentRoot> | undefined>();
+
+  /**
+   * Roots reaching `unit` through calls on one receiver. A receiver is the same instance only for
+   * roots that run on that type (its methods, or goroutines they start).
+   */
+  private sameInstanceRoots(unit: FuncUnit): Set<ConcurrentRoot> | undefined {
+    if (this.sameInstance.has(unit.id)) return this.sameInstance.get(unit.id);
+    let roots = this.units.reachSameReceiver.get(unit.id);
+    if (roots?.size) {
+      const type = outermost(unit).recvType;
+      roots = new Set([...roots].filter((r) => outermost(r.unit).recvType === type || (r.spawner && outermost(r.spawner).recvType === type)));
+    }
+    this.sameInstance.set(unit.id, roots);
+    return roots;
+  }
+
+  private spawnedByUnit?: Map<string, ConcurrentRoot[]>;
+
+  /** Goroutines and callbacks (not api roots) by the id of the unit that starts them, in root order. */
+  private spawnedIn(): Map<string, ConcurrentRoot[]> {
+    if (this.spawnedByUnit) return this.spawnedByUnit;
+    const out = new Map<string, ConcurrentRoot[]>();
+    for (const r of this.units.roots) {
+      if (!r.spawner || !r.site || r.kind === 'api') continue;
+      const list = out.get(r.spawner.id);
+      if (list) list.push(r); else out.set(r.spawner.id, [r]);
+    }
+    return (this.spawnedByUnit = out);
+  }
+
+  /** False when no access in `unit` can have a context other than 'seq' (see context()). */
+  private mayRunInConcurrentContext(unit: FuncUnit | undefined): boolean {
+    if (!unit || isInit(unit)) return false;
+    // reachSameReceiver is a subset of reach: the same walk along fewer calls.
+    if (this.units.reach.get(unit.id)?.size) return true;
+    return this.spawnedIn().has(unit.id);
+  }
+
+  private readonly onceDo = new Map<string, boolean>();
+
   /** A literal passed to once.Do runs once, and Do orders it before every later Do returns. */
   private inOnceDo(u: FuncUnit): boolean {
+    let found = this.onceDo.get(u.id);
+    if (found === undefined) this.onceDo.set(u.id, (found = this.computeInOnceDo(u)));
+    return found;
+  }
+
+  private computeInOnceDo(u: FuncUnit): boolean {
     for (let lit: FuncUnit | undefined = u; lit?.parent; lit = lit.parent) {
       const args = lit.node.parent;
       const call = args?.type === 'argument_list' ? args.parent : null;

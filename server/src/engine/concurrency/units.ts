@@ -6,6 +6,7 @@ import { query } from '../parser';
 import { findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
 import { typeOfExpr } from '../types';
+import { cachedType } from '../tree-cache';
 
 export class FuncUnit {
   /** Function or method name; undefined for literals. */
@@ -106,10 +107,8 @@ export class Units {
   /** Units of each file in source order, for position lookups. */
   private readonly byFile = new Map<SourceFile, FuncUnit[]>();
   readonly roots: ConcurrentRoot[] = [];
-  /** Unit id → roots it is reachable from. */
-  readonly reach = new Map<string, Set<ConcurrentRoot>>();
-  /** Unit id → roots it is reachable from through calls on the same receiver only. */
-  readonly reachSameReceiver = new Map<string, Set<ConcurrentRoot>>();
+  /** Reachability from the roots, computed on first use after the roots change (it resolves calls). */
+  private reachability?: { all: Map<string, Set<ConcurrentRoot>>; sameReceiver: Map<string, Set<ConcurrentRoot>> };
   /** Function literals by the id of their enclosing unit. */
   private readonly literals = new Map<string, FuncUnit[]>();
 
@@ -118,22 +117,29 @@ export class Units {
     if (empty) return;
     for (const file of pkg.files) this.collect(file);
     for (const file of pkg.files) this.findRoots(file);
-    this.propagate();
   }
+
+  /** Unit id → roots it is reachable from. */
+  get reach(): Map<string, Set<ConcurrentRoot>> { return (this.reachability ??= this.propagate()).all; }
+
+  /** Unit id → roots it is reachable from through calls on the same receiver only. */
+  get reachSameReceiver(): Map<string, Set<ConcurrentRoot>> { return (this.reachability ??= this.propagate()).sameReceiver; }
 
   private collect(file: SourceFile): void {
     const stack: FuncUnit[] = [];
     // The `func` keywords locate every function without a query pass over the whole tree.
     for (const m of file.text.matchAll(/(?<![\w$.])func(?![\w$])/g)) {
-      const node = file.root.descendantForIndex(m.index!, m.index! + 4)?.parent;
-      if (!node || !UNIT_TYPES.has(node.type) || node.startIndex !== m.index) continue;
+      // The smallest named node around the keyword: the function, or something that is not one.
+      const node = file.root.namedDescendantForIndex(m.index!, m.index! + 4);
+      const type = node && cachedType(node);
+      if (!node || !type || !UNIT_TYPES.has(type) || node.startIndex !== m.index) continue;
       while (stack.length && stack[stack.length - 1].end <= node.startIndex) stack.pop();
-      const literal = node.type === 'func_literal';
+      const literal = type === 'func_literal';
       const u = new FuncUnit(node, file, literal ? stack[stack.length - 1] : undefined);
       if (!literal) {
         const sig = SIGNATURE.exec(file.text.slice(node.startIndex, node.startIndex + 200));
         u.name = sig?.[3];
-        if (node.type === 'method_declaration') {
+        if (type === 'method_declaration') {
           u.recvName = sig?.[1];
           u.recvType = sig?.[2];
           if (u.name && u.recvType) {
@@ -241,7 +247,9 @@ export class Units {
   }
 
   private addRoot(root: ConcurrentRoot): void {
-    if (!this.roots.some((r) => r.unit.id === root.unit.id && r.site?.id === root.site?.id)) this.roots.push(root);
+    if (this.roots.some((r) => r.unit.id === root.unit.id && r.site?.id === root.site?.id)) return;
+    this.roots.push(root);
+    this.reachability = undefined;
   }
 
   private findRoots(file: SourceFile): void {
@@ -302,17 +310,16 @@ export class Units {
       // Different exported methods may run at once; one method is not assumed to race with itself.
       if (u.recvType && typesWithMutex.has(u.recvType) && u.name && /^[A-Z]/.test(u.name)) this.addRoot({ unit: u, kind: 'api', self: false });
     }
-    this.propagate();
   }
 
-  private propagate(): void {
-    this.reach.clear();
-    this.reachSameReceiver.clear();
+  private propagate(): NonNullable<Units['reachability']> {
+    const out = { all: new Map<string, Set<ConcurrentRoot>>(), sameReceiver: new Map<string, Set<ConcurrentRoot>>() };
     const spawned = new Set(this.roots.filter((r) => r.kind !== 'api').map((r) => r.unit.id));
     for (const root of this.roots) {
-      this.walk(root, spawned, this.reach, false);
-      this.walk(root, spawned, this.reachSameReceiver, true);
+      this.walk(root, spawned, out.all, false);
+      this.walk(root, spawned, out.sameReceiver, true);
     }
+    return out;
   }
 
   private walk(root: ConcurrentRoot, spawned: Set<string>, into: Map<string, Set<ConcurrentRoot>>, sameReceiver: boolean): void {
