@@ -29,7 +29,9 @@ function pct(xs, p) {
 }
 
 async function server() {
-  const proc = spawn(process.execPath, [path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
   const waiters = new Map();
   conn.onNotification('textDocument/publishDiagnostics', (p) => {
@@ -45,7 +47,42 @@ async function server() {
   return { proc, conn, published };
 }
 
-/** Typing session: inserts, deletes, a pasted line and undo, at spread-out positions. */
+/**
+ * The "typed" session, as a person types inside function bodies: Enter at the end of a statement,
+ * a statement typed one character at a time (the file is invalid until it is complete), then undo
+ * as one change; every third time also a pasted copy of the line and its undo. The file comes
+ * back to valid code after each round, as it does in an editor.
+ */
+function* typedChanges(text, steps) {
+  const lines = text.split('\n');
+  const statements = [];
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (/^\t+\S/.test(lines[i]) && /[\w)}\]"]$/.test(lines[i]) && /^\t+\S/.test(lines[i + 1]) && !/^\t+(case|default)\b/.test(lines[i + 1])) statements.push(i);
+  }
+  const typed = '_ = len(s)';
+  let n = 0;
+  for (let round = 0; ; round++) {
+    const line = statements[Math.floor((statements.length * ((round * 7919) % 1000)) / 1000)];
+    const indent = /^\t+/.exec(lines[line])[0];
+    const end = { line, character: lines[line].length };
+    const round_ = [{ range: { start: end, end }, text: `\n${indent}` }];
+    for (let c = 0; c < typed.length; c++) {
+      const at = { line: line + 1, character: indent.length + c };
+      round_.push({ range: { start: at, end: at }, text: typed[c] });
+    }
+    round_.push({ range: { start: end, end: { line: line + 1, character: indent.length + typed.length } }, text: '' });
+    if (round % 3 === 0) {
+      const start = { line, character: 0 };
+      round_.push({ range: { start, end: start }, text: `${lines[line]}\n` }, { range: { start, end: { line: line + 1, character: 0 } }, text: '' });
+    }
+    for (const change of round_) {
+      yield change;
+      if (++n >= steps) return;
+    }
+  }
+}
+
+/** The "stress" session: inserts, deletes, a pasted line and undo at line starts, left in place. */
 function* session(text, steps) {
   const lines = text.split('\n');
   for (let i = 0; i < steps; i++) {
@@ -93,7 +130,9 @@ function* revertedChanges(text, steps) {
   }
 }
 
-async function typing(file, steps) {
+const SESSIONS = { typed: typedChanges, stress: changes, revert: revertedChanges };
+
+async function typing(file, steps, sessionName) {
   const { proc, conn, published } = await server();
   const uri = pathToFileURL(file).href;
   let text = fs.readFileSync(file, 'utf8');
@@ -105,7 +144,7 @@ async function typing(file, steps) {
   const lat = [];
   let version = 1;
   const cpu0 = cpuMs(proc.pid);
-  for (const change of (process.env.BENCH_SESSION === 'revert' ? revertedChanges : changes)(text, steps)) {
+  for (const change of SESSIONS[sessionName](text, steps)) {
     version++;
     const done = published(uri, version);
     const t = performance.now();
@@ -115,8 +154,10 @@ async function typing(file, steps) {
   }
   const cpuPerEdit = +((cpuMs(proc.pid) - cpu0) / steps).toFixed(1);
   const mb = rss(proc.pid);
-  proc.kill();
-  return { file: path.relative(src, file), lines: text.split('\n').length, openMs: +openMs.toFixed(1), edits: steps, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), cpuMsPerEdit: cpuPerEdit, rssMb: mb };
+  await conn.sendRequest('shutdown').catch(() => undefined);
+  await conn.sendNotification('exit');
+  await new Promise((r) => proc.once('exit', r));
+  return { file: path.relative(src, file), session: sessionName, lines: text.split('\n').length, openMs: +openMs.toFixed(1), edits: steps, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), cpuMsPerEdit: cpuPerEdit, rssMb: mb };
 }
 
 async function memory(files, edits) {
@@ -144,11 +185,13 @@ async function memory(files, edits) {
 
 const steps = Number(process.env.STEPS ?? 300);
 // BENCH_ONLY=typing skips the memory part; BENCH_FILES=a.go,b.go (relative to the corpus) picks the
-// typed files; BENCH_SESSION=revert undoes each change (see revertedChanges).
+// typed files; BENCH_SESSION=typed,stress (the default) or revert picks the sessions.
 const only = process.env.BENCH_ONLY;
 const typedFiles = (process.env.BENCH_FILES ?? 'net/http/server.go,cmd/compile/internal/ssa/rewriteAMD64.go').split(',');
 const results = { typing: [] };
-for (const f of typedFiles) results.typing.push(await typing(path.join(src, f), steps));
+const sessions = (process.env.BENCH_SESSION ?? 'typed,stress').split(',');
+for (const s of sessions) if (!SESSIONS[s]) throw new Error(`bench-lsp: unknown session ${s}`);
+for (const f of typedFiles) for (const s of sessions) results.typing.push(await typing(path.join(src, f), steps, s));
 if (only === 'typing') {
   console.log(JSON.stringify(results, null, 2));
   process.exit(0);

@@ -10,7 +10,7 @@ import { defaultPackageName } from '../server/src/engine/imports';
 import { groupIntoPackages } from '../server/src/engine/package';
 import type { Rule } from '../server/src/engine/rule';
 import { SourceFile } from '../server/src/engine/source-file';
-import { LineIndex } from '../server/src/engine/text';
+import { LineIndex, LiteralCounts } from '../server/src/engine/text';
 import { grammarDir } from '../server/src/node/grammar';
 import { manualGc } from '../server/src/rules/manual-gc';
 import { testParser } from './support/engine';
@@ -104,6 +104,29 @@ describe('line index', () => {
         const fresh = new LineIndex(text);
         assert.equal(idx.lineCount, fresh.lineCount, `run ${run} step ${step}`);
         for (let l = 0; l < fresh.lineCount; l++) assert.equal(idx.lineStart(l), fresh.lineStart(l), `run ${run} step ${step} line ${l}`);
+      }
+    }
+  });
+});
+
+describe('literal counts', () => {
+  it('stay equal to a fresh count through random edits, including overlapping occurrences', () => {
+    const rand = rng(7);
+    const pieces = ['r', 'a', 'range', 'ang', '\r\n', '\n', 'aa', '日😀', 'go ', ''];
+    const literals = ['range', 'aa', '\r\n', 'go', '😀', 'absent'];
+    const fresh = (t: string, l: string) => { let n = 0; for (let i = t.indexOf(l); i !== -1; i = t.indexOf(l, i + 1)) n++; return n; };
+    for (let run = 0; run < 200; run++) {
+      let text = 'for _, v := range xs { aaa }\r\n';
+      const counts = new LiteralCounts();
+      for (const l of literals) counts.count(text, l);
+      for (let step = 0; step < 30; step++) {
+        const start = Math.floor(rand() * (text.length + 1));
+        const end = Math.min(text.length, start + Math.floor(rand() * 6));
+        const ins = pieces[Math.floor(rand() * pieces.length)];
+        const next = text.slice(0, start) + ins + text.slice(end);
+        counts.update(text, next, start, end, ins);
+        text = next;
+        for (const l of literals) assert.equal(counts.count(text, l), fresh(text, l), `run ${run} step ${step} ${JSON.stringify(l)} in ${JSON.stringify(text)}`);
       }
     }
   });

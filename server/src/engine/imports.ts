@@ -21,8 +21,8 @@ export function defaultPackageName(importPath: string): string {
 
 export function readImports(root: Node): ImportSpec[] {
   const specs: ImportSpec[] = [];
-  for (const decl of root.namedChildren) {
-    if (!decl) continue;
+  // Sibling by sibling: imports come first, so the thousands of declarations after them are not read.
+  for (let decl = root.firstNamedChild; decl; decl = decl.nextNamedSibling) {
     if (decl.type === 'package_clause' || decl.type === 'comment') continue;
     if (decl.type !== 'import_declaration') break; // imports precede all other declarations
     for (const spec of decl.descendantsOfType('import_spec')) {

@@ -169,7 +169,7 @@ function reusable(base: Baseline, file: SourceFile, nodes: readonly Node[]): Reu
       was.id = n.id;
     }
   }
-  if (file.text.includes('\r\n') !== base.crlf) return undefined;
+  if (file.contains('\r\n') !== base.crlf) return undefined;
 
   // A kept finding must lie wholly outside the re-checked entries; one that reaches into them is
   // re-checked with its own entry (a rule stepping outside its contract).
@@ -226,7 +226,7 @@ export function analyzeEditedFile(pkg: Package, file: SourceFile, rules: readonl
       changeCount: file.changeCount,
       context,
       entries: reuse?.entries ?? nodes.map(entryOf),
-      crlf: file.text.includes('\r\n'),
+      crlf: file.contains('\r\n'),
       findings: reported.filter((f) => scoped.has(f.ruleId) && f.path === file.path),
     });
   }

@@ -31,8 +31,7 @@ export class Package {
       if (list) list.push(decl); else index.set(text, [decl]);
     };
     for (const file of this.files) {
-      for (const decl of file.root.namedChildren) {
-        if (!decl) continue;
+      for (const decl of file.topLevel) {
         switch (cachedType(decl)) {
           case 'function_declaration':
             add(decl.childForFieldName('name'), decl);

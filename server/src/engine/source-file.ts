@@ -5,7 +5,7 @@ import { Edit } from 'web-tree-sitter';
 import { ChangeLog, type LoggedChange } from './change-log';
 import { readImports, type ImportSpec } from './imports';
 import { isLocallyDeclared } from './scope';
-import { LineIndex, advancePoint, treePointAt, type Position, type Range } from './text';
+import { LineIndex, LiteralCounts, advancePoint, treePointAt, type Position, type Range } from './text';
 
 /** Files larger than this are not parsed: generated tables, not code a person races on. */
 export const MAX_PARSED_CHARS = 5 * 1024 * 1024;
@@ -64,6 +64,16 @@ export class SourceFile {
   get root(): Node { return this.currentTree.rootNode; }
   get isTest(): boolean { return this.path.endsWith('_test.go'); }
   get lines(): LineIndex { return (this.lineIndex ??= new LineIndex(this.currentText)); }
+
+  private readonly literals = new LiteralCounts();
+
+  /** Whether the text contains `literal`; kept current through edits, so cheap on every keystroke. */
+  contains(literal: string): boolean { return this.literals.count(this.currentText, literal) > 0; }
+
+  /** The matches of a global `re`, every match of which contains `literal` (looked up first). */
+  matchesWith(literal: string, re: RegExp): Iterable<RegExpMatchArray> {
+    return this.contains(literal) ? this.currentText.matchAll(re) : [];
+  }
 
   private cachedPackageName?: string | null;
 
@@ -174,6 +184,7 @@ export class SourceFile {
       }));
       const next = text.slice(0, start) + ch.text + text.slice(end);
       this.lineIndex = this.lineIndex?.withChange(next, start, end, ch.text);
+      this.literals.update(text, next, start, end, ch.text);
       // Deleting the \n of a \r\n, or typing after a \r, can leave a lone \r.
       if (/[\r\n]/.test(ch.text) || /[\r\n]/.test(removed) || text.charCodeAt(start - 1) === 13) this.loneCR = undefined;
       this.log.add({ kind: 'edit', start, end, text: ch.text });
@@ -235,7 +246,10 @@ export class SourceFile {
     this.pendingReparse = false;
     this.invalidate();
     if (sameText) this.lineIndex = lines; // a reparse after edit(): the index is already current
-    else this.loneCR = undefined;
+    else {
+      this.loneCR = undefined;
+      this.literals.clear();
+    }
   }
 
   private invalidate(): void {

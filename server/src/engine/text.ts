@@ -83,6 +83,44 @@ export class LineIndex {
   }
 }
 
+/**
+ * How often some literals occur in a text, kept current through edits by looking only around
+ * each change: rules ask "does the file contain X?" on every keystroke, and on a large file a
+ * full search costs more than the rest of their work.
+ */
+export class LiteralCounts {
+  private readonly counts = new Map<string, number>();
+
+  count(text: string, literal: string): number {
+    let n = this.counts.get(literal);
+    if (n === undefined) {
+      n = occurrences(text, literal, 0, text.length);
+      this.counts.set(literal, n);
+    }
+    return n;
+  }
+
+  /** `next` is `text` with [start, end) replaced by `inserted`. */
+  update(text: string, next: string, start: number, end: number, inserted: string): void {
+    for (const [literal, n] of this.counts) {
+      // Occurrences that overlap the replaced range go; those overlapping the inserted text come.
+      const from = Math.max(0, start - literal.length + 1);
+      this.counts.set(literal, n - occurrences(text, literal, from, end) + occurrences(next, literal, from, start + inserted.length));
+    }
+  }
+
+  clear(): void { this.counts.clear(); }
+}
+
+/** Occurrences of `literal` in `text` that start in [from, before) (overlapping ones included). */
+function occurrences(text: string, literal: string, from: number, before: number): number {
+  // Search a slice: indexOf on the whole text would run to its end when the literal is absent.
+  const window = from === 0 && before >= text.length ? text : text.slice(from, before + literal.length - 1);
+  let n = 0;
+  for (let i = window.indexOf(literal); i !== -1; i = window.indexOf(literal, i + 1)) n++;
+  return n;
+}
+
 export interface TextEdit { start: number; end: number; newText: string }
 
 export function editsOverlap(edits: readonly TextEdit[]): boolean {

@@ -80,7 +80,7 @@ export const contextBackgroundInHandler: Rule = {
   run(pass) {
     for (const file of pass.files) {
       // Handlers written in tests are fakes serving the test's own requests.
-      if (file.isTest || !file.text.includes('ResponseWriter')) continue;
+      if (file.isTest || !file.contains('ResponseWriter')) continue;
       for (const { call, name, qualifier } of file.callsTo('context', ['Background', 'TODO'])) {
         if ((call.childForFieldName('arguments')?.namedChildCount ?? 0) !== 0) continue;
         const handler = enclosingHandler(call, file);

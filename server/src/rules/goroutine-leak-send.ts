@@ -158,7 +158,7 @@ export const goroutineLeakSend: Rule = {
   severity: 'warning',
   run(pass) {
     for (const file of pass.files) {
-      if (!file.text.includes('<-')) continue;
+      if (!file.contains('<-')) continue;
       for (const mk of chanMakes(file, pass.pkg)) {
         if (!mk.unbuffered) continue;
         const fn = enclosingFunction(mk.decl);

@@ -315,7 +315,7 @@ export const loopVarCapture: Rule = {
         const stmt = file.root.descendantForIndex(m.index!, m.index! + m[1].length)?.parent;
         if ((stmt?.type === 'go_statement' || stmt?.type === 'defer_statement') && stmt.startIndex === m.index) candidates.push(stmt);
       }
-      for (const m of file.text.matchAll(GROUP_GO)) {
+      for (const m of file.matchesWith('Go', GROUP_GO)) {
         const at = m.index! + m[0].indexOf('Go');
         const stmt = file.root.descendantForIndex(at, at + 2)?.parent?.parent?.parent;
         if (stmt?.type === 'expression_statement') candidates.push(stmt);
@@ -353,7 +353,7 @@ export const loopVarCapture: Rule = {
       if (mode !== 'full') continue;
       // Only `&name` of a name some range clause declares: `for k, v := range` / `for v := range`.
       const rangeNames = new Set<string>();
-      for (const r of file.text.matchAll(RANGE_HEADER)) rangeNames.add(r[1]);
+      for (const r of file.matchesWith('range', RANGE_HEADER)) rangeNames.add(r[1]);
       if (!rangeNames.size) continue;
       const anchor = new RegExp(`(?<![&\\w$])&\\s*(?:${[...rangeNames].map((n) => n.replace(/\$/g, '\\$')).join('|')})(?![\\w$])`, 'g');
       for (const m of matchesOnAnchoredLines(file, ADDR_QUERY, anchor)) {

@@ -3,6 +3,7 @@ import { matchesOnAnchoredLines } from '../engine/anchored';
 import { query } from '../engine/parser';
 import type { Rule } from '../engine/rule';
 import { findLocalDeclaration } from '../engine/scope';
+import type { SourceFile } from '../engine/source-file';
 import { typeOfExpr } from '../engine/types';
 
 /** Element writes: `x[i] = ...`, `x[i] op= ...`, `x[i]++`, `x[i]--`. */
@@ -20,9 +21,9 @@ const ESCAPE = /[.*+?^${}()|[\]\\]/g;
  * The lines that may hold a write to a ranged map: `x[...] op= ...` or `x[...]++` where `range x {`
  * occurs in the file. The query runs on those lines only; the tree decides the rest.
  */
-function anchor(text: string): RegExp | undefined {
+function anchor(file: SourceFile): RegExp | undefined {
   const names = new Set<string>();
-  for (const m of text.matchAll(/\brange\s+([A-Za-z_][\w.]*)\s*\{/g)) names.add(m[1].replace(ESCAPE, '\\$&'));
+  for (const m of file.matchesWith('range', /\brange\s+([A-Za-z_][\w.]*)\s*\{/g)) names.add(m[1].replace(ESCAPE, '\\$&'));
   if (!names.size) return undefined;
   return new RegExp(`(?:^|[^\\w.])(?:${[...names].join('|')})\\s*\\[[^\\n]*\\]\\s*(?:\\+\\+|--|(?:<<|>>|&\\^|[-+*/%&|^])?=(?!=))`, 'gm');
 }
@@ -116,7 +117,7 @@ export const mapInsertDuringRange: Rule = {
   severity: 'info',
   run(pass) {
     for (const file of pass.files) {
-      const re = anchor(file.text);
+      const re = anchor(file);
       if (!re) continue;
       const byLoop = new Map<number, { forStmt: Node; clause: Node; range: Node; writes: Node[] }>();
       const verdicts = new Map<number, boolean>(); // loop id → over a map it does not reassign

@@ -58,7 +58,7 @@ export const rangeUnclosedChannel: Rule = {
   run(pass) {
     const reported = new Set<string>();
     for (const file of pass.files) {
-      if (!/\brange\b/.test(file.text)) continue;
+      if (!file.contains('range') || !/\brange\b/.test(file.text)) continue;
       for (const mk of chanMakes(file, pass.pkg)) {
         const fn = enclosingFunction(mk.decl);
         const body = fn?.childForFieldName('body');

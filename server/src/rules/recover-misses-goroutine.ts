@@ -52,7 +52,7 @@ class Recovery {
     // A package-level `func recover()` (rare) is checked in the text before building the decl index.
     const shadowed = pkg.files.some((f) => /(?<![\w$.])(?:func|var|const)\s+recover(?![\w$])/.test(f.text)) && pkg.decls.has('recover');
     for (const file of pkg.files) {
-      if (shadowed || !file.text.includes('recover')) continue;
+      if (shadowed || !file.contains('recover')) continue;
       for (const m of file.text.matchAll(RECOVER)) {
         const id = file.root.descendantForIndex(m.index!, m.index! + 7);
         const call = id?.parent;
@@ -68,7 +68,7 @@ class Recovery {
     }
     if (!this.recoverers.size) return;
     for (const file of pkg.files) {
-      if (!file.text.includes('defer')) continue;
+      if (!file.contains('defer')) continue;
       for (const d of statementsByKeyword(file, file.root, DEFER, 'defer_statement', 5)) {
         const call = d.namedChild(0);
         const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
@@ -87,7 +87,7 @@ class Recovery {
     if (!this.methodIndex) {
       this.methodIndex = new Map();
       for (const file of this.pkg.files) {
-        if (!file.text.includes('func (')) continue;
+        if (!file.contains('func (')) continue;
         for (const decl of file.root.namedChildren) {
           if (decl?.type !== 'method_declaration') continue;
           const n = decl.childForFieldName('name')?.text;

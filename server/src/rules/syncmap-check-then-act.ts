@@ -25,7 +25,8 @@ const LOAD_STATEMENT = `[
 
 /** Every candidate calls `.Load(` and `.Store(`: the queries run on the Load lines only. */
 const LOAD_TEXT = /\.\s*Load\s*\(/g;
-const STORE_TEXT = /\.\s*Store\s*\(/;
+/** `.Store(`, written to find the literal first and look behind it for the dot. */
+const STORE_TEXT = /Store(?<=\.\s*Store)\s*\(/;
 
 const IDENTIFIERS = '(identifier) @id';
 const METHOD_CALLS = '(call_expression function: (selector_expression field: (field_identifier) @method) arguments: (argument_list) @args) @call';
@@ -141,7 +142,7 @@ export const syncmapCheckThenAct: Rule = {
   severity: 'warning',
   run(pass) {
     for (const file of pass.files) {
-      if (!STORE_TEXT.test(file.text)) continue;
+      if (!file.contains('Store') || !STORE_TEXT.test(file.text)) continue;
       const report = (load: Node, recv: Node, key: Node, store: Node, start: number, end: number, container: Node, fixable: boolean) => {
         const r = file.textOf(recv), k = file.textOf(key);
         const value = storeArgs(store)[1];

@@ -164,7 +164,7 @@ export const waitgroupAddInGoroutine: Rule = {
   scope: 'declaration',
   run(pass) {
     for (const file of pass.files) {
-      if (!file.text.includes('Done')) continue;
+      if (!file.contains('Done')) continue;
       for (const m of matchesOnAnchoredLines(file, ADD_STATEMENT, ANCHOR, pass.spans(file))) {
         const cap = (name: string) => m.captures.find((c) => c.name === name)?.node;
         const stmt = cap('stmt'), call = cap('call'), wg = cap('wg'), method = cap('method'), args = cap('args');
