@@ -19,6 +19,23 @@ async function orNull<T>(f: () => Thenable<T>): Promise<T | null> {
   }
 }
 
+/**
+ * .go files under a folder through the search service. A scheme without a search provider gets
+ * [] or no answer at all: undefined after a while, and the caller walks the directories instead.
+ */
+async function searchGoFiles(folder: vscode.Uri): Promise<vscode.Uri[] | undefined> {
+  const cancel = new vscode.CancellationTokenSource();
+  const timer = setTimeout(() => cancel.cancel(), 15000);
+  try {
+    const search = vscode.workspace.findFiles(new vscode.RelativePattern(folder, '**/*.go'), '**/{vendor,testdata,node_modules}/**', undefined, cancel.token);
+    const cancelled = new Promise<undefined>((resolve) => cancel.token.onCancellationRequested(() => resolve(undefined)));
+    return await Promise.race([Promise.resolve(search).catch(() => undefined), cancelled]);
+  } finally {
+    clearTimeout(timer);
+    cancel.dispose();
+  }
+}
+
 /** .go files under a folder by reading directories, for file systems that cannot search. */
 async function walkGoFiles(dir: vscode.Uri, depth = 0): Promise<vscode.Uri[]> {
   const entries = depth > 32 ? [] : await orNull(() => vscode.workspace.fs.readDirectory(dir)) ?? [];
@@ -34,19 +51,18 @@ async function walkGoFiles(dir: vscode.Uri, depth = 0): Promise<vscode.Uri[]> {
 
 function answerFileRequests(client: LanguageClient): void {
   const uri = (p: UriParams) => vscode.Uri.parse(p.uri, true);
-  client.onRequest(READ_DIRECTORY, (p: UriParams) => orNull(() => vscode.workspace.fs.readDirectory(uri(p))));
+  client.onRequest(READ_DIRECTORY, (p: UriParams) => orNull(async () => {
+    const dir = uri(p);
+    return (await vscode.workspace.fs.readDirectory(dir)).map(([name, type]) => [vscode.Uri.joinPath(dir, name).toString(), type]);
+  }));
   client.onRequest(STAT, (p: UriParams) => orNull(async () => {
     const st = await vscode.workspace.fs.stat(uri(p));
     return { mtime: st.mtime, size: st.size };
   }));
   client.onRequest(READ_FILE, (p: UriParams) => orNull(async () => new TextDecoder().decode(await vscode.workspace.fs.readFile(uri(p)))));
   client.onRequest(FIND_GO_FILES, async (p: UriParams) => {
-    try {
-      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri(p), '**/*.go'), '**/{vendor,testdata,node_modules}/**');
-      return found.map((u) => u.toString());
-    } catch {
-      return (await walkGoFiles(uri(p))).map((u) => u.toString()); // a file system without a search provider
-    }
+    const found = await searchGoFiles(uri(p));
+    return (found?.length ? found : await walkGoFiles(uri(p))).map((u) => u.toString());
   });
 }
 

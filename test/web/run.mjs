@@ -126,13 +126,13 @@ async function runClient({ base, ws, files, opened }) {
   });
   const notify = (method, params) => send({ method, params });
   const dirEntries = (dir) => {
-    const names = new Map();
+    const entries = new Map();
     for (const uri of Object.keys(files)) {
       if (!uri.startsWith(`${dir}/`)) continue;
       const [first, ...rest] = uri.slice(dir.length + 1).split('/');
-      names.set(first, rest.length ? 2 : 1);
+      entries.set(`${dir}/${first}`, rest.length ? 2 : 1);
     }
-    return names.size ? [...names] : null;
+    return entries.size ? [...entries] : null;
   };
   const answers = {
     'racelens/readDirectory': ({ uri }) => dirEntries(uri),

@@ -56,7 +56,7 @@ export function browserHost(connection: Connection): ServerHost {
     relative: (root, p) => (p.startsWith(`${root}/`) ? decodeURIComponent(p.slice(root.length + 1)) : undefined),
     goFilesIn: async (dir) => {
       const entries = await connection.sendRequest<[string, number][] | null>(READ_DIRECTORY, { uri: dir }).catch(() => null);
-      return (entries ?? []).filter(([name, type]) => name.endsWith('.go') && (type & 1) !== 0).map(([name]) => `${dir}/${encodeURIComponent(name)}`);
+      return (entries ?? []).filter(([uri, type]) => uri.endsWith('.go') && (type & 1) !== 0).map(([uri]) => uri);
     },
     goFilesUnder: async (folderUri) => {
       const files = await connection.sendRequest<string[]>(FIND_GO_FILES, { uri: folderUri });

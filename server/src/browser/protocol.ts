@@ -1,7 +1,10 @@
 // Requests the browser server sends its client to read the workspace: a web worker has no file
 // system, so the client answers them with vscode.workspace.fs. URIs are strings throughout.
 
-/** [name, type] entries of a directory; type is vscode.FileType (1 file, 2 directory, 64 symlink). */
+/**
+ * [uri, type] entries of a directory, or null when it does not exist; type is vscode.FileType
+ * (1 file, 2 directory, 64 symlink). Full URIs, spelled by the client as VS Code spells them.
+ */
 export const READ_DIRECTORY = 'racelens/readDirectory';
 /** { mtime, size } of a file, or null when it does not exist. */
 export const STAT = 'racelens/stat';

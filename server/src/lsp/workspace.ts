@@ -80,11 +80,15 @@ export class GoWorkspace {
 
   uriOf(p: string): string { return this.open.get(p)?.uri ?? this.host.toUri(p); }
 
-  /** Forgets a cached disk file (watched-file events). */
+  /** Forgets a cached disk file and its directory's listing (watched-file events). */
   invalidateDisk(p: string): void {
+    this.dropDiskEntry(p);
+    this.listings.delete(this.host.dirname(p));
+  }
+
+  private dropDiskEntry(p: string): void {
     this.disk.get(p)?.file.dispose();
     this.disk.delete(p);
-    this.listings.delete(this.host.dirname(p));
   }
 
   /** The text of a closed file, from the cache when its size and mtime are unchanged. */
@@ -98,8 +102,14 @@ export class GoWorkspace {
   }
 
   private diskFile(p: string, read: Awaited<ReturnType<GoWorkspace['diskText']>>): SourceFile | undefined {
-    if (read && 'file' in read) return read.file;
-    this.invalidateDisk(p);
+    // While this analysis waited, a watched-file event or another analysis may have replaced the
+    // cached entry it was given and freed its tree: the entry cached now is the newer one.
+    const cached = this.disk.get(p);
+    if (read && 'file' in read) {
+      if (cached) return cached.file;
+      read = { text: read.file.text, mtime: read.mtime, size: read.size };
+    }
+    this.dropDiskEntry(p);
     if (!read) return undefined;
     const file = SourceFile.parse(this.parser, p, read.text);
     this.disk.set(p, { mtime: read.mtime, size: read.size, file });
@@ -123,11 +133,18 @@ export class GoWorkspace {
     const listed = only && this.listings.get(dir);
     const onDisk = listed || await this.host.goFilesIn(dir);
     if (!only) this.listings.set(dir, onDisk);
-    const read = async (p: string) => (only && this.disk.get(p)) || this.diskText(p);
-    const reads = new Map(await Promise.all(onDisk.filter((p) => !this.open.has(p)).map(async (p) => [p, await read(p)] as const)));
     const goVersion = await this.host.goVersionFor(dir);
+    const read = async (p: string) => (only && this.disk.get(p)) || this.diskText(p);
+    const reads = new Map<string, Awaited<ReturnType<typeof read>>>();
+    // A document closed while reading needs reading from disk too: read until none is missing.
+    for (let round = 0; round < 3; round++) {
+      const missing = onDisk.filter((p) => !this.open.has(p) && !reads.has(p));
+      if (!missing.length) break;
+      for (const [p, r] of await Promise.all(missing.map(async (p) => [p, await read(p)] as const))) reads.set(p, r);
+    }
     if (this.open.has(dir)) return this.analyzeUntitled(dir, rules);
-    // From here on, synchronous: no edit can interleave.
+    // From here on, synchronous: no edit can interleave. A document closed after the last read is
+    // left out; its close schedules another analysis.
     const paths = new Set([...onDisk, ...[...this.open.keys()].filter((p) => this.host.dirname(p) === dir)]);
     const files: SourceFile[] = [];
     const closed: string[] = [];
@@ -141,7 +158,7 @@ export class GoWorkspace {
     try {
       return { dir, files, ...collect(groupIntoPackages(files, () => goVersion), rules, only) };
     } finally {
-      if (transient && !this.hasOpenDocumentIn(dir)) for (const p of closed) this.invalidateDisk(p);
+      if (transient && !this.hasOpenDocumentIn(dir)) for (const p of closed) this.dropDiskEntry(p);
     }
   }
 

@@ -24,15 +24,24 @@ export async function checkInWorkers(batches: readonly string[][], opts: PoolOpt
   await Promise.all(Array.from({ length: jobs }, () => new Promise<void>((resolve, reject) => {
     const worker = new Worker(opts.entry, { workerData: input });
     let current: string[] | undefined;
+    let finished = false;
     const next = () => {
       current = queue.shift();
-      if (current) worker.postMessage(current); else void worker.terminate().then(() => resolve());
+      if (current) worker.postMessage(current);
+      else {
+        finished = true;
+        void worker.terminate().then(() => resolve());
+      }
     };
     worker.on('message', (msg: CheckResult | 'ready') => {
       if (msg !== 'ready' && current) onResult(current, msg);
       next();
     });
-    worker.on('error', reject);
+    worker.on('error', (e) => {
+      queue.length = 0; // the others stop after their batch; the caller decides what to redo
+      reject(e);
+    });
+    worker.on('exit', (code) => { if (!finished) reject(new Error(`a check worker exited (code ${code}) before its work was done`)); });
   })));
 }
 

@@ -49,6 +49,7 @@ export function nodeHost(entry: string): ServerHost {
     forgetCaches: clearGoModCache,
     analyzeClosedDirs: async (dirs, ruleIds, onResult) => {
       const batches = await Promise.all(dirs.map(async (d) => ({ dir: d, files: expandPaths([d]).files })));
+      for (const b of batches) if (!b.files.length) onResult({ dir: b.dir, paths: [], findings: [], errors: [] });
       const byFirstFile = new Map(batches.filter((b) => b.files.length).map((b) => [b.files[0], b.dir]));
       // One core stays with the server, so typing is answered while the workspace is checked.
       const jobs = Math.max(1, (os.availableParallelism?.() ?? os.cpus().length) - 1);
