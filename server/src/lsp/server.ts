@@ -23,8 +23,8 @@ let connection: Connection;
 let host: ServerHost;
 let allRules: readonly Rule[] = [];
 /** File rules run on the edited document per keystroke; package rules once typing pauses. */
-let FILE_RULES: readonly Rule[] = [];
-let PACKAGE_RULE_IDS = new Set<string>();
+let fileRules: readonly Rule[] = [];
+let packageRuleIds = new Set<string>();
 let settings: Settings = DEFAULT_SETTINGS;
 let configs: ConfigResolver;
 /** Workspace folders as URIs. */
@@ -103,7 +103,7 @@ async function analyzeEdited(uri: string): Promise<void> {
   const { config, root } = await configs.forDir(dir);
   const doc = workspace.document(uri);
   if (!doc || excluded(root, doc.file.path, config)) return;
-  const result = await workspace.analyzeDir(dir, enabledRules(FILE_RULES, config), false, new Set([doc.file.path]));
+  const result = await workspace.analyzeDir(dir, enabledRules(fileRules, config), false, new Set([doc.file.path]));
   for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
   const mine = applySeverities(result.findings, config).filter((f) => f.path === doc.file.path);
   const kept = (carried.get(uri) ?? []).map((f) => ({ ...f, range: doc.file.rangeOf(f.start, f.end), related: [], fixes: [] }));
@@ -138,7 +138,7 @@ async function analyzeDir(dir: string, transient: boolean): Promise<void> {
     const uri = workspace.uriOf(file.path);
     const doc = workspace.document(uri);
     const mine = excluded(root, file.path, config) ? [] : findings.filter((f) => f.path === file.path);
-    if (doc) carried.set(uri, mine.filter((f) => PACKAGE_RULE_IDS.has(f.ruleId)));
+    if (doc) carried.set(uri, mine.filter((f) => packageRuleIds.has(f.ruleId)));
     publish(uri, doc?.version, mine, files, openVersions, doc ? skippedNotice(file) : undefined);
   }
   // Files that left the directory (deleted, or closed and never saved) keep no diagnostics.
@@ -268,8 +268,8 @@ export function startServer(conn: Connection, serverHost: ServerHost, rules: rea
   connection = conn;
   host = serverHost;
   allRules = rules;
-  FILE_RULES = rules.filter((r) => r.scope !== 'package');
-  PACKAGE_RULE_IDS = new Set(rules.filter((r) => r.scope === 'package').map((r) => r.id));
+  fileRules = rules.filter((r) => r.scope !== 'package');
+  packageRuleIds = new Set(rules.filter((r) => r.scope === 'package').map((r) => r.id));
   configs = new ConfigResolver(settings, (dir) => host.loadConfig(dir), (m) => void connection.window.showWarningMessage(`racelens: ${m}`));
   ready = new Promise<unknown>((resolve) => { initialize = resolve; })
     .then((options) => host.initGo(options))
