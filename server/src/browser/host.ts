@@ -9,6 +9,7 @@ import { skipReason } from '../engine/limits';
 import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions } from './protocol';
 
 const SKIP_DIRS = new Set(['vendor', 'testdata', 'node_modules']);
+const NOT_IN_WORKSPACE = /^(untitled|git|vscode-scm|vscode-notebook-cell|output):/;
 
 function fromBase64(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -51,7 +52,8 @@ export function browserHost(connection: Connection): ServerHost {
     },
     toPath: (uri) => uri,
     toUri: (p) => p,
-    inWorkspace: (uri) => !uri.startsWith('untitled:'),
+    // Untitled buffers, git diff sides and notebook cells have no directory of siblings.
+    inWorkspace: (uri) => !NOT_IN_WORKSPACE.test(uri),
     dirname: (p) => parentOf(p) ?? p,
     relative: (root, p) => (p.startsWith(`${root}/`) ? decodeURIComponent(p.slice(root.length + 1)) : undefined),
     goFilesIn: async (dir) => {
