@@ -66,10 +66,6 @@ export function browserHost(connection: Connection): ServerHost {
     },
     stat,
     readGoFile: async (uri) => {
-      const st = await stat(uri);
-      if (!st) return { skipped: 'no such file' };
-      const tooLarge = skipReason(st.size, false);
-      if (tooLarge) return { skipped: tooLarge };
       const text = await read(uri);
       if (text === undefined) return { skipped: 'no such file' };
       const binary = skipReason(text.length, text.includes('\0'));

@@ -4,11 +4,10 @@ import type { Node, Parser, Tree } from 'web-tree-sitter';
 import { Edit } from 'web-tree-sitter';
 import { ChangeLog, type LoggedChange } from './change-log';
 import { readImports, type ImportSpec } from './imports';
+import { tooLarge } from './limits';
 import { isLocallyDeclared } from './scope';
 import { LineIndex, LiteralCounts, advancePoint, treePointAt, type Position, type Range } from './text';
 
-/** Files larger than this are not parsed: generated tables, not code a person races on. */
-export const MAX_PARSED_CHARS = 5 * 1024 * 1024;
 
 export interface QualifiedCall { call: Node; name: string; qualifier?: Node }
 
@@ -41,11 +40,13 @@ export class SourceFile {
   skipped?: string;
 
   static parse(parser: Parser, path: string, text: string): SourceFile {
-    if (text.length > MAX_PARSED_CHARS) {
+    // Larger files are generated tables, not code a person races on: not parsed.
+    const large = tooLarge(text.length);
+    if (large) {
       const tree = parser.parse('');
       if (!tree) throw new Error(`parse failed: ${path}`);
       const file = new SourceFile(path, text, tree);
-      file.skipped = `${(text.length / 1048576).toFixed(1)} MB is over the ${MAX_PARSED_CHARS / 1048576} MB limit`;
+      file.skipped = large;
       return file;
     }
     const tree = parser.parse(text);

@@ -30,6 +30,7 @@ export interface ServerHost {
   /** Every .go file under a workspace folder, skipping vendor/, testdata/ and hidden folders. */
   goFilesUnder(folderUri: string): Promise<string[]>;
   stat(path: string): Promise<FileStamp | undefined>;
+  /** A file's text, or why it is not checked (binary, gone); callers have checked its size. */
   readGoFile(path: string): Promise<ReadFile>;
   /** The `go` directive of the nearest go.mod at or above `dir`. */
   goVersionFor(dir: string): Promise<string | undefined>;
@@ -38,8 +39,9 @@ export interface ServerHost {
   /** Forgets cached go.mod versions and configs (one of them changed on disk). */
   forgetCaches(): void;
   /**
-   * Analyses directories of closed files in parallel (Node worker threads), calling back per
-   * directory. Absent where there are no threads: the server then analyses them itself.
+   * Analyses directories of closed files (their .go files, by directory) in parallel (Node worker
+   * threads), calling back per directory. Absent where there are no threads: the server then
+   * analyses them itself.
    */
-  analyzeClosedDirs?(dirs: readonly string[], ruleIds: readonly string[], onResult: (r: ClosedDirResult) => void): Promise<void>;
+  analyzeClosedDirs?(dirs: ReadonlyMap<string, readonly string[]>, ruleIds: readonly string[], onResult: (r: ClosedDirResult) => void): Promise<void>;
 }

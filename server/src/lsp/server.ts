@@ -201,14 +201,19 @@ async function scanWorkspace(): Promise<void> {
   const t0 = Date.now();
   const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);
   const found = await Promise.all(workspaceFolders.map((f) => host.goFilesUnder(f).catch(() => [] as string[])));
-  const dirs = [...new Set(found.flat().map((f) => host.dirname(f)))];
+  const filesByDir = new Map<string, string[]>();
+  for (const f of found.flat()) {
+    const dir = host.dirname(f);
+    filesByDir.get(dir)?.push(f) ?? filesByDir.set(dir, [f]);
+  }
+  const dirs = [...filesByDir.keys()];
   progress?.begin('racelens', 0, `Checking ${dirs.length} packages`, false);
   let done = 0;
   const advance = () => {
     if (++done % 10 === 0) progress?.report(Math.round((100 * done) / dirs.length), `${done}/${dirs.length} packages`);
   };
   const inline = host.analyzeClosedDirs ? dirs.filter((d) => workspace!.hasOpenDocumentIn(d)) : dirs;
-  const closed = dirs.filter((d) => !inline.includes(d));
+  const closed = new Map([...filesByDir].filter(([d]) => !inline.includes(d)));
   await Promise.all([
     (async () => {
       for (const dir of inline) {
@@ -219,21 +224,21 @@ async function scanWorkspace(): Promise<void> {
     })(),
     analyzeInWorkers(closed, advance),
   ]);
-  connection.console.info(`racelens: checked ${dirs.length} packages in ${Date.now() - t0} ms (${host.analyzeClosedDirs ? closed.length : 0} on worker threads)`);
+  connection.console.info(`racelens: checked ${dirs.length} packages in ${Date.now() - t0} ms (${host.analyzeClosedDirs ? closed.size : 0} on worker threads)`);
   progress?.done();
   scanning = false;
   sendStatus();
 }
 
 /** Closed directories on the host's worker threads, grouped by the rules their config enables. */
-async function analyzeInWorkers(dirs: readonly string[], advance: () => void): Promise<void> {
-  if (!dirs.length || !host.analyzeClosedDirs) return;
-  const groups = new Map<string, string[]>();
-  for (const dir of dirs) {
+async function analyzeInWorkers(dirs: ReadonlyMap<string, readonly string[]>, advance: () => void): Promise<void> {
+  if (!dirs.size || !host.analyzeClosedDirs) return;
+  const groups = new Map<string, Map<string, readonly string[]>>();
+  for (const [dir, files] of dirs) {
     const key = enabledRules(allRules, (await configs.forDir(dir)).config).map((r) => r.id).join(',');
-    groups.get(key)?.push(dir) ?? groups.set(key, [dir]);
+    groups.get(key)?.set(dir, files) ?? groups.set(key, new Map([[dir, files]]));
   }
-  const started = new Map(dirs.map((d) => [d, analysisSeq.get(d) ?? 0]));
+  const started = new Map([...dirs.keys()].map((d) => [d, analysisSeq.get(d) ?? 0]));
   const publishClosed = async (r: ClosedDirResult) => {
     advance();
     for (const e of r.errors) connection.console.error(`racelens: ${e}`);
@@ -250,7 +255,7 @@ async function analyzeInWorkers(dirs: readonly string[], advance: () => void): P
   for (const [key, group] of groups) {
     await host.analyzeClosedDirs(group, key ? key.split(',') : [], (r) => void publishClosed(r)).catch((e: Error) => {
       connection.console.error(`racelens: worker threads failed (${e.message}); checking on the server thread`);
-      return Promise.all(group.map((d) => analyzeDir(d, true)));
+      return Promise.all([...group.keys()].map((d) => analyzeDir(d, true)));
     });
   }
 }

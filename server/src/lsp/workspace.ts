@@ -3,6 +3,7 @@
 import type { Parser } from 'web-tree-sitter';
 import { analyze, type RuleFailure } from '../engine/analyze';
 import { groupIntoPackages, Package } from '../engine/package';
+import { tooLarge } from '../engine/limits';
 import type { Finding, Rule } from '../engine/rule';
 import { SourceFile, type TextChange } from '../engine/source-file';
 import type { Position } from '../engine/text';
@@ -76,7 +77,8 @@ export class GoWorkspace {
 
   document(uri: string): OpenDocument | undefined { return this.open.get(this.host.toPath(uri)); }
   openDocuments(): OpenDocument[] { return [...this.open.values()]; }
-  hasOpenDocumentIn(dir: string): boolean { return [...this.open.keys()].some((p) => this.host.dirname(p) === dir); }
+  hasOpenDocumentIn(dir: string): boolean { return this.openPathsIn(dir).length > 0; }
+  private openPathsIn(dir: string): string[] { return [...this.open.keys()].filter((p) => this.host.dirname(p) === dir); }
 
   uriOf(p: string): string { return this.open.get(p)?.uri ?? this.host.toUri(p); }
 
@@ -97,6 +99,7 @@ export class GoWorkspace {
     if (!st) return undefined;
     const cached = this.disk.get(p);
     if (cached && cached.mtime === st.mtime && cached.size === st.size) return cached;
+    if (tooLarge(st.size)) return undefined;
     const { text } = await this.host.readGoFile(p);
     return text === undefined ? undefined : { text, ...st };
   }
@@ -145,7 +148,7 @@ export class GoWorkspace {
     if (this.open.has(dir)) return this.analyzeUntitled(dir, rules);
     // From here on, synchronous: no edit can interleave. A document closed after the last read is
     // left out; its close schedules another analysis.
-    const paths = new Set([...onDisk, ...[...this.open.keys()].filter((p) => this.host.dirname(p) === dir)]);
+    const paths = new Set([...onDisk, ...this.openPathsIn(dir)]);
     const files: SourceFile[] = [];
     const closed: string[] = [];
     for (const p of [...paths].sort()) {

@@ -14,7 +14,6 @@ import { goVersionFor } from './files';
 export interface FileError { path: string; message: string; kind: 'error' | 'skipped' }
 export interface CheckResult { findings: Finding[]; errors: FileError[]; files: number; bytes: number }
 
-export { MAX_FILE_BYTES } from '../engine/limits';
 
 export function readGoFile(file: string): { text?: string; error?: string; kind?: FileError['kind'] } {
   let buf: Buffer;

@@ -48,13 +48,11 @@ export function nodeHost(entry: string): ServerHost {
     loadConfig: async (dir) => loadConfig(dir),
     forgetCaches: clearGoModCache,
     analyzeClosedDirs: async (dirs, ruleIds, onResult) => {
-      const batches = await Promise.all(dirs.map(async (d) => ({ dir: d, files: expandPaths([d]).files })));
-      for (const b of batches) if (!b.files.length) onResult({ dir: b.dir, paths: [], findings: [], errors: [] });
-      const byFirstFile = new Map(batches.filter((b) => b.files.length).map((b) => [b.files[0], b.dir]));
       // One core stays with the server, so typing is answered while the workspace is checked.
       const jobs = Math.max(1, (os.availableParallelism?.() ?? os.cpus().length) - 1);
-      await checkInWorkers(batches.map((b) => b.files).filter((f) => f.length).sort((a, b) => b.length - a.length), { entry, jobs, ruleIds }, (batch, r) => {
-        onResult({ dir: byFirstFile.get(batch[0])!, paths: batch, findings: r.findings, errors: r.errors.filter((e) => e.kind === 'error').map((e) => `${e.path}: ${e.message}`) });
+      const batches = [...dirs.values()].map((files) => [...files]).sort((a, b) => b.length - a.length);
+      await checkInWorkers(batches, { entry, jobs, ruleIds }, (batch, r) => {
+        onResult({ dir: path.dirname(batch[0]), paths: batch, findings: r.findings, errors: r.errors.filter((e) => e.kind === 'error').map((e) => `${e.path}: ${e.message}`) });
       });
     },
   };
