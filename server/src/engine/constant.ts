@@ -23,7 +23,7 @@ function valueOfSpec(spec: Node, name: string, pkg: Package, depth: number): num
 
 /** The integer value of `expr` when it is a compile-time constant racelens can see; else undefined. */
 export function intConstant(expr: Node, pkg: Package, depth = 0): number | undefined {
-  if (depth > 8) return undefined;
+  if (depth > 8) return undefined; // a budget: constants defined through constants, and cycles, end here
   switch (expr.type) {
     case 'int_literal':
       return parseIntLiteral(expr.text);

@@ -78,16 +78,32 @@ export class SourceFile {
 
   private cachedPackageName?: string | null;
 
+  /**
+   * The package clause's name. Comments, build constraints and blank lines may come first, in any
+   * number; the first other top-level node ends the search (an ERROR node is looked into, since a
+   * half-typed header can swallow the clause).
+   */
   get packageName(): string | undefined {
     if (this.cachedPackageName === undefined) {
       this.cachedPackageName = null;
-      // The clause comes first: look at the leading children only, not every declaration.
-      for (let i = 0, n = this.root.namedChildCount; i < Math.min(n, 8); i++) {
-        const child = this.root.namedChild(i);
-        if (child?.type === 'package_clause') { this.cachedPackageName = child.namedChild(0)?.text ?? null; break; }
+      const root = this.root;
+      for (let i = 0, n = root.namedChildCount; i < n; i++) {
+        const child = root.namedChild(i);
+        const type = child?.type;
+        if (!child) break;
+        if (type === 'comment') continue;
+        const clause = type === 'package_clause' ? child : type === 'ERROR' ? child.namedChildren.find((c) => c?.type === 'package_clause') : undefined;
+        this.cachedPackageName = clause?.namedChild(0)?.text ?? null;
+        break;
       }
     }
     return this.cachedPackageName ?? undefined;
+  }
+
+  /** Why racelens does not check this file at all (too large, or no package clause); undefined when it does. */
+  get notChecked(): string | undefined {
+    if (this.skipped) return this.skipped;
+    return this.packageName === undefined ? 'no package clause (a Go file starts with "package <name>")' : undefined;
   }
 
   get imports(): ImportSpec[] { return (this.importTable ??= readImports(this.root)); }

@@ -215,7 +215,7 @@ function typeFromDeclaration(decl: Node, name: string, file: SourceFile, pkg: Pa
 
 /** The type of an expression, when syntax and same-package declarations tell it. */
 export function typeOfExpr(expr: Node, file: SourceFile, pkg: Package, depth = 0): GoType | undefined {
-  if (depth > 12) return undefined;
+  if (depth > 12) return undefined; // a budget: `a := b; b := c ...` chains and recursive definitions end here
   switch (expr.type) {
     case 'identifier':
       return typeOfIdentifier(expr, file, pkg, depth + 1);

@@ -151,9 +151,9 @@ async function analyzeDir(dir: string, transient: boolean): Promise<void> {
   sendStatus();
 }
 
-/** One info diagnostic for an open file racelens does not check: too large, or generated. */
+/** One info diagnostic for an open file racelens does not check: too large, no package clause, or generated. */
 function skippedNotice(file: SourceFile): Diagnostic | undefined {
-  const reason = file.skipped ?? (file.isGenerated ? 'a generated file (// Code generated ... DO NOT EDIT.)' : undefined);
+  const reason = file.notChecked ?? (file.isGenerated ? 'a generated file (// Code generated ... DO NOT EDIT.)' : undefined);
   if (!reason) return undefined;
   return {
     range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },

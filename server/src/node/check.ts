@@ -41,7 +41,10 @@ export function checkFiles(parser: Parser, files: readonly string[], rules: read
       result.errors.push({ path: file, message: error ?? 'unreadable', kind: kind ?? 'error' });
       continue;
     }
-    parsed.push(SourceFile.parse(parser, file, text));
+    const source = SourceFile.parse(parser, file, text);
+    parsed.push(source);
+    // A file with no package clause belongs to no package: say so rather than pass it in silence.
+    if (!source.skipped && source.notChecked) result.errors.push({ path: file, message: `skipped: ${source.notChecked}`, kind: 'skipped' });
     result.files++;
     result.bytes += text.length;
   }

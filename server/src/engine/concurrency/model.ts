@@ -165,6 +165,7 @@ export class SharedStateModel {
 
   /** Pairs with at least one write, possibly concurrent, with no mutex held in common. */
   conflicts(v: SharedVar, withApi = true): Conflict[] {
+    // A budget: the pair check is quadratic; past 400 accesses of one variable the rest are not paired.
     const list = (this.accesses.get(v.key) ?? []).slice(0, 400);
     const out: Conflict[] = [];
     for (let i = 0; i < list.length; i++) {

@@ -34,7 +34,7 @@ export class FuncUnit {
 }
 
 /** `func name(`, `func (r *T[K]) name(`: names read from the text, cheaper than the tree. */
-const SIGNATURE = /^func\s*(?:\(\s*(?:([\w$]+)\s+)?\*?\s*([\w$]+)[^)]*\)\s*)?([\w$]+)/;
+const SIGNATURE = /func\s*(?:\(\s*(?:([\w$]+)\s+)?\*?\s*([\w$]+)[^)]*\)\s*)?([\w$]+)/y;
 
 export interface Call {
   callee: FuncUnit;
@@ -137,7 +137,8 @@ export class Units {
       const literal = type === 'func_literal';
       const u = new FuncUnit(node, file, literal ? stack[stack.length - 1] : undefined);
       if (!literal) {
-        const sig = SIGNATURE.exec(file.text.slice(node.startIndex, node.startIndex + 200));
+        SIGNATURE.lastIndex = node.startIndex; // sticky: matched in place, however long the receiver
+        const sig = SIGNATURE.exec(file.text);
         u.name = sig?.[3];
         if (type === 'method_declaration') {
           u.recvName = sig?.[1];
