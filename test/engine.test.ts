@@ -12,7 +12,7 @@ import type { Rule } from '../server/src/engine/rule';
 import { SourceFile } from '../server/src/engine/source-file';
 import { LineIndex, LiteralCounts } from '../server/src/engine/text';
 import { grammarDir } from '../server/src/node/grammar';
-import { manualGc } from '../server/src/rules/manual-gc';
+import { manualGc } from '../server/src/rules/runtime/manual-gc';
 import { testParser } from './support/engine';
 import { rng } from './support/rng';
 

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FileStamp, ReadFile, ServerHost } from '../server/src/lsp/host';
 import { GoWorkspace } from '../server/src/lsp/workspace';
-import { concurrentMapAccess } from '../server/src/rules/concurrent-map-access';
+import { concurrentMapAccess } from '../server/src/rules/shared-state/concurrent-map-access';
 import { testParser } from './support/engine';
 
 const DIR = 'mem://ws/api';

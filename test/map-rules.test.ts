@@ -3,10 +3,10 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Rule } from '../server/src/engine/rule';
-import { mapInsertDuringRange } from '../server/src/rules/map-insert-during-range';
-import { nilInnerMap } from '../server/src/rules/nil-inner-map';
-import { rangeAppendLostUpdate } from '../server/src/rules/range-append-lost-update';
-import { syncmapCheckThenAct } from '../server/src/rules/syncmap-check-then-act';
+import { mapInsertDuringRange } from '../server/src/rules/shared-state/map-insert-during-range';
+import { nilInnerMap } from '../server/src/rules/shared-state/nil-inner-map';
+import { rangeAppendLostUpdate } from '../server/src/rules/shared-state/range-append-lost-update';
+import { syncmapCheckThenAct } from '../server/src/rules/shared-state/syncmap-check-then-act';
 import { analyzeTexts, fixTexts, testParser } from './support/engine';
 
 async function findings(rule: Rule, body: string) {

@@ -15,6 +15,20 @@ export class Package {
     readonly goVersion?: string,
   ) {}
 
+  private readonly memos = new Map<string, unknown>();
+
+  /**
+   * A value computed once per package from its files (types-lite's tables): it lives and dies with
+   * this Package, which an analysis builds afresh. Analyses that rules share are facts (fact.ts).
+   */
+  memo<T>(key: string, build: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, build());
+    return this.memos.get(key) as T;
+  }
+
+  /** Stores a memo early, so that a build that refers to its own value sees it. */
+  memoSet(key: string, value: unknown): void { this.memos.set(key, value); }
+
   /** The file a node of this package belongs to. */
   fileOf(node: Node): SourceFile | undefined {
     return this.files.find((f) => f.tree === node.tree);

@@ -1,5 +1,6 @@
 // The rule interface, modelled on golang.org/x/tools/go/analysis: metadata plus run(pass).
 import type { Node } from 'web-tree-sitter';
+import type { Fact } from './fact';
 import type { Package } from './package';
 import type { SourceFile } from './source-file';
 import type { Range, Span, TextEdit } from './text';
@@ -26,6 +27,8 @@ export interface Rule {
    * (engine/incremental.ts), the rule looking for candidates in pass.spans(file).
    */
   scope?: 'package' | 'declaration';
+  /** The facts (engine/fact.ts) the rule asks its pass for, as go/analysis' Requires. */
+  requires?: readonly Fact<unknown>[];
   run(pass: Pass): void;
 }
 
@@ -62,6 +65,8 @@ export interface Pass {
    * 'declaration' as you type, the declarations an edit touched (findings elsewhere are dropped).
    */
   spans(file: SourceFile): readonly Span[];
+  /** A fact the rule declared in `requires`, built once per package and shared by every rule. */
+  get<T>(fact: Fact<T>): T;
   report(r: Report): void;
 }
 

@@ -1,6 +1,7 @@
 // The two halves of an analysis: running rules (each in its own pass; a rule that throws costs
 // only its own findings), then settling what they reported (generated files, suppressions, the
 // unused-suppression findings, order). analyze() and incremental.ts compose them.
+import { FactStore } from './fact';
 import type { Package } from './package';
 import type { Finding, Pass, RelatedInfo, Report, Rule } from './rule';
 import type { SourceFile } from './source-file';
@@ -30,6 +31,7 @@ export function runRules(pkg: Package, files: readonly SourceFile[], rules: read
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   const byPath = new Map(pkg.files.map((f) => [f.path, f]));
+  const facts = new FactStore(pkg);
   for (const rule of rules) {
     const own: Finding[] = [];
     const pass: Pass = {
@@ -37,6 +39,10 @@ export function runRules(pkg: Package, files: readonly SourceFile[], rules: read
       pkg,
       files,
       spans: (file) => spans?.get(file.path) ?? [{ start: 0, end: file.text.length }],
+      get(fact) {
+        if (!rule.requires?.includes(fact)) throw new Error(`racelens: rule ${rule.id} asks for fact ${fact.name} without requiring it`);
+        return facts.get(fact);
+      },
       report(r: Report) {
         if (only && !only.has(r.file.path)) return;
         const start = r.start ?? r.node?.startIndex ?? 0;

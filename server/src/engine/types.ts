@@ -1,5 +1,7 @@
 // Types-lite: what racelens can tell about a Go type from syntax alone. Enough to know maps,
-// maps of maps, slices, sync.Map, mutexes, atomics and same-package structs, without a type checker.
+// maps of maps, slices, sync.Map, mutexes, atomics and same-package structs, without a type checker:
+// declared and inferred variable types, multi-value forms (`v, ok := m[k]`), range variables, method
+// results, embedded (promoted) fields and methods, and which package types implement an interface.
 import type { Node } from 'web-tree-sitter';
 import type { Package } from './package';
 import { findLocalDeclaration } from './scope';
@@ -8,8 +10,10 @@ import { cachedType } from './tree-cache';
 
 export type TypeKind =
   | 'map' | 'slice' | 'array' | 'pointer' | 'chan' | 'func' | 'interface'
-  | 'syncmap' | 'mutex' | 'rwmutex' | 'waitgroup' | 'once' | 'atomic'
+  | 'syncmap' | 'mutex' | 'rwmutex' | 'waitgroup' | 'once' | 'cond' | 'atomic'
   | 'struct' | 'basic' | 'named' | 'unknown';
+
+export interface Field { type: GoType; node: Node; embedded: boolean }
 
 export interface GoType {
   kind: TypeKind;
@@ -18,56 +22,117 @@ export interface GoType {
   /** Map value, slice/array/chan element, pointer target. */
   elem?: GoType;
   key?: GoType;
-  /** For 'struct' and 'named': the type's name in this package. */
+  /** For 'struct' and 'named' (and shapes defined by a name): the type's name in this package. */
   name?: string;
+  /** A type of another package: its import path and name (`context.Context`, `*errgroup.Group`'s target). */
+  ext?: { path: string; name: string };
+  /** An anonymous struct's fields (`mu struct{ sync.RWMutex }`). */
+  fields?: Map<string, Field>;
+  /** A function type's results. */
+  results?: GoType[];
 }
 
 export const UNKNOWN: GoType = { kind: 'unknown', text: '' };
+const BOOL: GoType = { kind: 'basic', text: 'bool' };
+const INT: GoType = { kind: 'basic', text: 'int' };
 
 const BASIC = new Set(['bool', 'string', 'int', 'int8', 'int16', 'int32', 'int64', 'uint', 'uint8', 'uint16', 'uint32',
   'uint64', 'uintptr', 'float32', 'float64', 'complex64', 'complex128', 'byte', 'rune', 'error', 'any']);
-const SYNC_KINDS: Record<string, TypeKind> = { Map: 'syncmap', Mutex: 'mutex', RWMutex: 'rwmutex', WaitGroup: 'waitgroup', Once: 'once' };
+const SYNC_KINDS: Record<string, TypeKind> = { Map: 'syncmap', Mutex: 'mutex', RWMutex: 'rwmutex', WaitGroup: 'waitgroup', Once: 'once', Cond: 'cond' };
 
-/** Types of a package: its struct declarations (fields with types) and named types. */
+/** A method declared in the package: its declaration and receiver type name. */
+export interface MethodDecl { node: Node; recvType: string; name: string }
+
+/** Types of a package: struct fields, named types, methods, and the memo of variable types. */
 export interface PackageTypes {
-  structs: Map<string, Map<string, { type: GoType; node: Node; embedded: boolean }>>;
+  structs: Map<string, Map<string, Field>>;
   named: Map<string, Node>;
+  /** Receiver type name → method name → declaration. */
+  methods: Map<string, Map<string, MethodDecl>>;
+  /** Interface type name → method names (embedded interfaces of the package included). */
+  interfaces: Map<string, Set<string>>;
+  /** Variable types by declaration and name: every use of a variable asks the same question. */
+  variables: Map<string, GoType | undefined>;
 }
 
-const typeCache = new WeakMap<Package, PackageTypes>();
+/** `func (r *T[K]) name(`: receiver and name read from the text, cheaper than the tree. */
+const METHOD_SIGNATURE = /func\s*\(\s*(?:[\w$]+\s+)?\*?\s*([\w$]+)[^)]*\)\s*([\w$]+)/y;
+
 /** Defined types being expanded, so `type T []T` terminates. */
 const resolving = new Set<number>();
 
 export function packageTypes(pkg: Package): PackageTypes {
-  let t = typeCache.get(pkg);
-  if (t) return t;
-  t = { structs: new Map(), named: new Map() };
+  return pkg.memo('types', () => buildPackageTypes(pkg));
+}
+
+function buildPackageTypes(pkg: Package): PackageTypes {
+  const t: PackageTypes = { structs: new Map(), named: new Map(), methods: new Map(), interfaces: new Map(), variables: new Map() };
   for (const [name, decls] of pkg.decls) {
     const spec = decls.find((d) => cachedType(d) === 'type_spec' || cachedType(d) === 'type_alias');
     if (spec) t.named.set(name, spec);
   }
-  typeCache.set(pkg, t);
+  for (const file of pkg.files) {
+    for (const decl of file.topLevel) {
+      if (cachedType(decl) !== 'method_declaration') continue;
+      METHOD_SIGNATURE.lastIndex = decl.startIndex;
+      const m = METHOD_SIGNATURE.exec(file.text);
+      if (!m) continue;
+      let byName = t.methods.get(m[1]);
+      if (!byName) t.methods.set(m[1], (byName = new Map()));
+      byName.set(m[2], { node: decl, recvType: m[1], name: m[2] });
+    }
+  }
+  // Struct fields are read on first use of the map (fields reference other types by name only).
+  pkg.memoSet('types', t);
   for (const [name, spec] of t.named) {
     const body = spec.childForFieldName('type');
-    if (body?.type !== 'struct_type') continue;
     const file = pkg.fileOf(spec);
-    const fields = new Map<string, { type: GoType; node: Node; embedded: boolean }>();
-    for (const fd of body.descendantsOfType('field_declaration')) {
-      if (!fd || fd.parent?.parent?.id !== body.id) continue;
-      const typeNode = fd.childForFieldName('type');
-      if (!typeNode || !file) continue;
-      const type = parseType(typeNode, file, pkg);
-      const names = fd.childrenForFieldName('name').filter((n): n is Node => !!n);
-      if (names.length === 0) {
-        // Embedded: the field is named after the type (sync.Mutex → Mutex, *Base → Base).
-        const base = typeNode.text.replace(/^\*/, '').replace(/^.*\./, '').replace(/\[.*$/, '');
-        fields.set(base, { type, node: fd, embedded: true });
-      }
-      for (const n of names) fields.set(n.text, { type, node: fd, embedded: false });
-    }
-    t.structs.set(name, fields);
+    if (!body || !file) continue;
+    if (body.type === 'struct_type') t.structs.set(name, structFields(body, file, pkg));
+    else if (body.type === 'interface_type') t.interfaces.set(name, new Set());
   }
+  for (const name of t.interfaces.keys()) t.interfaces.set(name, interfaceMethodNames(name, pkg, t, new Set()));
   return t;
+}
+
+function structFields(body: Node, file: SourceFile, pkg: Package): Map<string, Field> {
+  const fields = new Map<string, Field>();
+  const list = body.namedChildren.find((c) => c?.type === 'field_declaration_list');
+  for (const fd of list?.namedChildren ?? []) {
+    if (fd?.type !== 'field_declaration') continue;
+    const typeNode = fd.childForFieldName('type');
+    if (!typeNode) continue;
+    const type = parseType(typeNode, file, pkg);
+    const names = fd.childrenForFieldName('name').filter((n): n is Node => !!n);
+    if (names.length === 0) {
+      // Embedded: the field is named after the type (sync.Mutex → Mutex, *Base → Base).
+      const base = typeNode.text.replace(/^\*/, '').replace(/^.*\./, '').replace(/\[.*$/s, '');
+      fields.set(base, { type, node: fd, embedded: true });
+    }
+    for (const n of names) fields.set(n.text, { type, node: fd, embedded: false });
+  }
+  return fields;
+}
+
+function interfaceMethodNames(name: string, pkg: Package, t: PackageTypes, seen: Set<string>): Set<string> {
+  const out = new Set<string>();
+  const body = t.named.get(name)?.childForFieldName('type');
+  if (body?.type !== 'interface_type' || seen.has(name)) return out;
+  seen.add(name);
+  for (const el of body.namedChildren) {
+    if (el?.type === 'method_elem') { const n = el.childForFieldName('name')?.text; if (n) out.add(n); }
+    else if (el?.type === 'type_elem') {
+      const inner = el.namedChild(0);
+      if (inner?.type === 'type_identifier') for (const m of interfaceMethodNames(inner.text, pkg, t, seen)) out.add(m);
+    }
+  }
+  return out;
+}
+
+/** The package struct a type names, through one pointer: `*T` and `T` → "T". */
+export function structNameOf(t: GoType | undefined): string | undefined {
+  const base = t?.kind === 'pointer' ? t.elem : t;
+  return base?.name;
 }
 
 /** The type a type node spells. `file` resolves the `sync`/`atomic` import names. */
@@ -92,9 +157,9 @@ export function parseType(node: Node, file: SourceFile, pkg: Package): GoType {
       return inner ? parseType(inner, file, pkg) : UNKNOWN;
     }
     case 'channel_type': return { kind: 'chan', text, elem: node.childForFieldName('value') ? parseType(node.childForFieldName('value')!, file, pkg) : UNKNOWN };
-    case 'function_type': return { kind: 'func', text };
+    case 'function_type': return { kind: 'func', text, results: resultsOf(node.childForFieldName('result'), file, pkg) };
     case 'interface_type': return { kind: 'interface', text };
-    case 'struct_type': return { kind: 'struct', text };
+    case 'struct_type': return { kind: 'struct', text, fields: structFields(node, file, pkg) };
     case 'generic_type': {
       const base = node.childForFieldName('type');
       const t = base ? parseType(base, file, pkg) : UNKNOWN;
@@ -104,9 +169,9 @@ export function parseType(node: Node, file: SourceFile, pkg: Package): GoType {
       const pkgName = node.childForFieldName('package')?.text;
       const name = node.childForFieldName('name')?.text ?? '';
       const spec = file.imports.find((s) => s.local === pkgName && !s.dot && !s.blank);
-      if (spec?.path === 'sync' && SYNC_KINDS[name]) return { kind: SYNC_KINDS[name], text };
-      if (spec?.path === 'sync/atomic') return { kind: 'atomic', text };
-      return { kind: 'named', text };
+      if (spec?.path === 'sync' && SYNC_KINDS[name]) return { kind: SYNC_KINDS[name], text, ext: { path: 'sync', name } };
+      if (spec?.path === 'sync/atomic') return { kind: 'atomic', text, ext: { path: spec.path, name } };
+      return { kind: 'named', text, ...(spec && { ext: { path: spec.path, name } }) };
     }
     case 'type_identifier': {
       if (BASIC.has(text)) return { kind: 'basic', text };
@@ -115,8 +180,9 @@ export function parseType(node: Node, file: SourceFile, pkg: Package): GoType {
       if (spec) {
         const body = spec.childForFieldName('type');
         if (body?.type === 'struct_type') return { kind: 'struct', text, name: text };
+        if (body?.type === 'interface_type') return { kind: 'interface', text, name: text };
         // A defined type over a map/slice keeps its shape: `type Index map[string]int`.
-        if (body && spec.type === 'type_spec' && ['map_type', 'slice_type', 'pointer_type', 'channel_type'].includes(body.type)) {
+        if (body && spec.type === 'type_spec' && ['map_type', 'slice_type', 'pointer_type', 'channel_type', 'function_type'].includes(body.type)) {
           resolving.add(spec.id);
           try {
             return { ...parseType(body, pkg.fileOf(spec) ?? file, pkg), text, name: text };
@@ -133,11 +199,85 @@ export function parseType(node: Node, file: SourceFile, pkg: Package): GoType {
   }
 }
 
-/** The declared type of field `name` of struct type `t` (or pointer to it). */
+/** The result types of a function's `result` node: `T`, `(T, error)`, `(n int, err error)`. */
+function resultsOf(result: Node | null, file: SourceFile, pkg: Package): GoType[] {
+  if (!result) return [];
+  if (result.type !== 'parameter_list') return [parseType(result, file, pkg)];
+  const out: GoType[] = [];
+  for (const p of result.namedChildren) {
+    if (p?.type !== 'parameter_declaration') continue;
+    const t = p.childForFieldName('type');
+    const type = t ? parseType(t, file, pkg) : UNKNOWN;
+    for (let i = 0, n = Math.max(1, p.childrenForFieldName('name').length); i < n; i++) out.push(type);
+  }
+  return out;
+}
+
+/** A field of a struct, found directly or promoted through embedded fields (shallowest wins). */
+export interface FieldPath { field: Field; /** Field names from the struct to the field, embedded ones included. */ path: string[]; owner?: string }
+
+const MAX_EMBEDDING = 5; // a budget: embedding chains deeper than this are not followed
+
+/** Field `name` of struct type `t` (or a pointer to it), promoted fields included. */
+export function fieldOf(t: GoType | undefined, name: string, pkg: Package): FieldPath | undefined {
+  const base = t?.kind === 'pointer' ? t.elem : t;
+  const fields = base?.fields ?? (base?.name ? packageTypes(pkg).structs.get(base.name) : undefined);
+  if (!fields) return undefined;
+  let level: { fields: Map<string, Field>; path: string[]; owner?: string }[] = [{ fields, path: [], owner: base?.name }];
+  for (let depth = 0; depth <= MAX_EMBEDDING && level.length; depth++) {
+    const found = level.filter((l) => l.fields.has(name));
+    if (found.length === 1) return { field: found[0].fields.get(name)!, path: [...found[0].path, name], owner: found[0].owner };
+    if (found.length > 1) return undefined; // ambiguous selector: not legal Go
+    const next: typeof level = [];
+    for (const l of level) {
+      for (const [fname, f] of l.fields) {
+        if (!f.embedded) continue;
+        const inner = f.type.kind === 'pointer' ? f.type.elem : f.type;
+        const innerFields = inner?.fields ?? (inner?.name ? packageTypes(pkg).structs.get(inner.name) : undefined);
+        if (innerFields) next.push({ fields: innerFields, path: [...l.path, fname], owner: inner?.name });
+      }
+    }
+    level = next;
+  }
+  return undefined;
+}
+
+/** The declared type of field `name` of struct type `t` (or pointer to it), promoted fields included. */
 export function fieldType(t: GoType | undefined, name: string, pkg: Package): GoType | undefined {
-  const structName = t?.kind === 'pointer' ? t.elem?.name : t?.name;
-  if (!structName) return undefined;
-  return packageTypes(pkg).structs.get(structName)?.get(name)?.type;
+  return fieldOf(t, name, pkg)?.field.type;
+}
+
+/** A method of a package type, declared on it or promoted from an embedded field. */
+export interface MethodPath { method: MethodDecl; /** Embedded field names from the receiver to the method's owner. */ path: string[] }
+
+/** Method `name` of the package type `typeName`, promoted methods included (shallowest wins). */
+export function methodOf(typeName: string, name: string, pkg: Package): MethodPath | undefined {
+  const t = packageTypes(pkg);
+  let level: { type: string; path: string[] }[] = [{ type: typeName, path: [] }];
+  const seen = new Set<string>();
+  for (let depth = 0; depth <= MAX_EMBEDDING && level.length; depth++) {
+    const found = level.filter((l) => t.methods.get(l.type)?.has(name));
+    if (found.length === 1) return { method: t.methods.get(found[0].type)!.get(name)!, path: found[0].path };
+    if (found.length > 1) return undefined;
+    const next: typeof level = [];
+    for (const l of level) {
+      if (seen.has(l.type)) continue;
+      seen.add(l.type);
+      for (const [fname, f] of t.structs.get(l.type) ?? []) {
+        if (!f.embedded) continue;
+        const inner = structNameOf(f.type);
+        if (inner) next.push({ type: inner, path: [...l.path, fname] });
+      }
+    }
+    level = next;
+  }
+  return undefined;
+}
+
+/** Whether a package type has every method in `names` (declared or promoted): CHA by method names. */
+export function implementsAll(typeName: string, names: ReadonlySet<string>, pkg: Package): boolean {
+  for (const n of names) if (!methodOf(typeName, n, pkg)) return false;
+  return names.size > 0;
 }
 
 function valueAt(list: Node | null, i: number): Node | null {
@@ -158,12 +298,8 @@ export function typeOfIdentifier(ident: Node, file: SourceFile, pkg: Package, de
   });
 }
 
-/** Variable types by declaration, name and depth: every use of a variable asks the same question. */
-const variableTypes = new WeakMap<Package, Map<string, GoType | undefined>>();
-
 function remembered(pkg: Package, key: string, compute: () => GoType | undefined): GoType | undefined {
-  let byKey = variableTypes.get(pkg);
-  if (!byKey) variableTypes.set(pkg, (byKey = new Map()));
+  const byKey = packageTypes(pkg).variables;
   if (byKey.has(key)) return byKey.get(key);
   const t = compute();
   byKey.set(key, t);
@@ -177,9 +313,32 @@ function typeFromSpec(spec: Node, name: string, file: SourceFile, pkg: Package, 
   const i = names.findIndex((n) => n?.text === name);
   const values = spec.childForFieldName(spec.type === 'short_var_declaration' ? 'right' : 'value');
   if (i < 0 || !values) return undefined;
-  if (values.namedChildCount !== names.length) return undefined; // v, ok := m[k] and friends
-  const v = valueAt(values, i);
-  return v ? typeOfExpr(v, file, pkg, depth + 1) : undefined;
+  if (values.namedChildCount === names.length) {
+    const v = valueAt(values, i);
+    return v ? typeOfExpr(v, file, pkg, depth + 1) : undefined;
+  }
+  // One value for several names: `v, ok := m[k]`, `v, ok := x.(T)`, `v, ok := <-ch`, `a, err := f()`.
+  const only = values.namedChildCount === 1 ? valueAt(values, 0) : null;
+  return only ? typeOfMultiValue(only, i, file, pkg, depth + 1) : undefined;
+}
+
+/** The type of the i-th value of a multi-value expression. */
+function typeOfMultiValue(expr: Node, i: number, file: SourceFile, pkg: Package, depth: number): GoType | undefined {
+  switch (expr.type) {
+    case 'index_expression':
+    case 'type_assertion_expression':
+      return i === 1 ? BOOL : i === 0 ? typeOfExpr(expr, file, pkg, depth) : undefined;
+    case 'unary_expression':
+      return expr.child(0)?.text === '<-' ? (i === 1 ? BOOL : i === 0 ? typeOfExpr(expr, file, pkg, depth) : undefined) : undefined;
+    case 'call_expression':
+      return resultTypesOfCall(expr, file, pkg, depth)?.[i];
+    case 'parenthesized_expression': {
+      const inner = expr.namedChild(0);
+      return inner ? typeOfMultiValue(inner, i, file, pkg, depth + 1) : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 function typeFromDeclaration(decl: Node, name: string, file: SourceFile, pkg: Package, depth: number): GoType | undefined {
@@ -205,11 +364,80 @@ function typeFromDeclaration(decl: Node, name: string, file: SourceFile, pkg: Pa
       }
       return undefined;
     }
-    default: {
-      // Statement headers: `if x := f(); ...`, `for i := 0; ...`; range variables are not typed here.
-      const init = decl.childForFieldName('initializer') ?? decl.namedChildren.find((c) => c?.type === 'for_clause')?.childForFieldName('initializer');
+    case 'for_statement': {
+      const range = decl.namedChildren.find((c) => c?.type === 'range_clause');
+      if (range) return rangeVariableType(range, name, file, pkg, depth);
+      const init = decl.namedChildren.find((c) => c?.type === 'for_clause')?.childForFieldName('initializer');
       return init?.type === 'short_var_declaration' ? typeFromSpec(init, name, file, pkg, depth) : undefined;
     }
+    default: {
+      // Statement headers: `if x := f(); ...`, `switch x := f(); ...`.
+      const init = decl.childForFieldName('initializer');
+      return init?.type === 'short_var_declaration' ? typeFromSpec(init, name, file, pkg, depth) : undefined;
+    }
+  }
+}
+
+/** `for k, v := range x`: k and v by what x is (map, slice, array, string, channel, integer). */
+function rangeVariableType(range: Node, name: string, file: SourceFile, pkg: Package, depth: number): GoType | undefined {
+  const names = range.childForFieldName('left')?.namedChildren ?? [];
+  const i = names.findIndex((n) => n?.text === name);
+  const right = range.childForFieldName('right');
+  if (i < 0 || !right) return undefined;
+  let t = typeOfExpr(right, file, pkg, depth + 1);
+  if (t?.kind === 'pointer' && t.elem?.kind === 'array') t = t.elem;
+  switch (t?.kind) {
+    case 'map': return i === 0 ? t.key : t.elem;
+    case 'slice':
+    case 'array': return i === 0 ? INT : t.elem;
+    case 'chan': return i === 0 ? t.elem : undefined;
+    case 'basic':
+      if (t.text === 'string') return i === 0 ? INT : { kind: 'basic', text: 'rune' };
+      return i === 0 ? t : undefined;
+    default: return undefined;
+  }
+}
+
+/** The results of a call of a package function or method, or of a function-typed value. */
+export function resultTypesOfCall(call: Node, file: SourceFile, pkg: Package, depth = 0): GoType[] | undefined {
+  const fn = call.childForFieldName('function');
+  if (!fn) return undefined;
+  if (fn.type === 'identifier' && !findLocalDeclaration(fn, fn.text)) {
+    const callee = pkg.decls.get(fn.text)?.find((d) => cachedType(d) === 'function_declaration');
+    if (callee) return resultsOf(callee.childForFieldName('result'), pkg.fileOf(callee) ?? file, pkg);
+  }
+  if (fn.type === 'selector_expression') {
+    const operand = fn.childForFieldName('operand');
+    const name = fn.childForFieldName('field')?.text;
+    const recv = operand && name ? structNameOf(typeOfExpr(operand, file, pkg, depth + 1)) : undefined;
+    const m = recv && name ? methodOf(recv, name, pkg) : undefined;
+    if (m) return resultsOf(m.method.node.childForFieldName('result'), pkg.fileOf(m.method.node) ?? file, pkg);
+  }
+  const t = typeOfExpr(fn, file, pkg, depth + 1);
+  return t?.kind === 'func' ? t.results : undefined;
+}
+
+/** The type of a literal or of an operator's result, where the operands tell it. */
+function typeOfLiteral(expr: Node, file: SourceFile, pkg: Package, depth: number): GoType | undefined {
+  switch (expr.type) {
+    case 'int_literal': return INT;
+    case 'float_literal': return { kind: 'basic', text: 'float64' };
+    case 'imaginary_literal': return { kind: 'basic', text: 'complex128' };
+    case 'rune_literal': return { kind: 'basic', text: 'rune' };
+    case 'interpreted_string_literal':
+    case 'raw_string_literal': return { kind: 'basic', text: 'string' };
+    case 'true':
+    case 'false': return BOOL;
+    case 'binary_expression': {
+      const op = expr.childForFieldName('operator')?.text ?? '';
+      if (/^(==|!=|<|<=|>|>=|&&|\|\|)$/.test(op)) return BOOL;
+      const left = expr.childForFieldName('left');
+      const right = expr.childForFieldName('right');
+      const l = left ? typeOfExpr(left, file, pkg, depth + 1) : undefined;
+      if (op === '<<' || op === '>>') return l;
+      return l ?? (right ? typeOfExpr(right, file, pkg, depth + 1) : undefined);
+    }
+    default: return undefined;
   }
 }
 
@@ -227,51 +455,86 @@ export function typeOfExpr(expr: Node, file: SourceFile, pkg: Package, depth = 0
       const t = expr.childForFieldName('type');
       return t ? parseType(t, file, pkg) : undefined;
     }
+    case 'func_literal':
+      return { kind: 'func', text: 'func', results: resultsOf(expr.childForFieldName('result'), file, pkg) };
     case 'unary_expression': {
       const op = expr.child(0)?.text;
       const operand = expr.childForFieldName('operand');
       const inner = operand ? typeOfExpr(operand, file, pkg, depth + 1) : undefined;
       if (op === '&') return inner && { kind: 'pointer', text: `*${inner.text}`, elem: inner };
       if (op === '*') return inner?.kind === 'pointer' ? inner.elem : undefined;
-      return op === '<-' ? inner?.elem : undefined;
+      if (op === '<-') return inner?.elem;
+      if (op === '!') return BOOL;
+      return inner; // -x, ^x, +x
     }
     case 'selector_expression': {
       const operand = expr.childForFieldName('operand');
       const field = expr.childForFieldName('field')?.text;
       if (!operand || !field) return undefined;
-      return fieldType(typeOfExpr(operand, file, pkg, depth + 1), field, pkg);
+      const base = typeOfExpr(operand, file, pkg, depth + 1);
+      const f = fieldType(base, field, pkg);
+      if (f) return f;
+      // A method value `x.m`: a function.
+      const recv = structNameOf(base) ?? (base?.kind === 'named' ? base.name : undefined);
+      const m = recv ? methodOf(recv, field, pkg) : undefined;
+      return m ? { kind: 'func', text: `func`, results: resultsOf(m.method.node.childForFieldName('result'), pkg.fileOf(m.method.node) ?? file, pkg) } : undefined;
     }
     case 'index_expression': {
       const operand = expr.childForFieldName('operand');
-      const t = operand ? typeOfExpr(operand, file, pkg, depth + 1) : undefined;
+      let t = operand ? typeOfExpr(operand, file, pkg, depth + 1) : undefined;
+      if (t?.kind === 'pointer' && t.elem?.kind === 'array') t = t.elem;
+      if (t?.kind === 'basic' && t.text === 'string') return { kind: 'basic', text: 'byte' };
       return t && ['map', 'slice', 'array'].includes(t.kind) ? t.elem : undefined;
+    }
+    case 'slice_expression': {
+      const operand = expr.childForFieldName('operand');
+      const t = operand ? typeOfExpr(operand, file, pkg, depth + 1) : undefined;
+      if (t?.kind === 'array' || (t?.kind === 'pointer' && t.elem?.kind === 'array')) {
+        const el = t.kind === 'array' ? t.elem : t.elem!.elem;
+        return { kind: 'slice', text: `[]${el?.text ?? ''}`, elem: el };
+      }
+      return t;
+    }
+    case 'type_assertion_expression':
+    case 'type_conversion_expression': {
+      const t = expr.childForFieldName('type');
+      return t ? parseType(t, file, pkg) : undefined;
     }
     case 'call_expression': {
       const fn = expr.childForFieldName('function');
       const args = expr.childForFieldName('arguments');
-      if (fn?.type === 'identifier' && (fn.text === 'make' || fn.text === 'new') && !findLocalDeclaration(fn, fn.text)) {
-        const t = args?.namedChild(0);
-        if (!t) return undefined;
-        const parsed = parseType(t, file, pkg);
-        return fn.text === 'new' ? { kind: 'pointer', text: `*${parsed.text}`, elem: parsed } : parsed;
+      if (fn?.type === 'identifier' && !findLocalDeclaration(fn, fn.text)) {
+        if (fn.text === 'make' || fn.text === 'new') {
+          const t = args?.namedChild(0);
+          if (!t) return undefined;
+          const parsed = parseType(t, file, pkg);
+          return fn.text === 'new' ? { kind: 'pointer', text: `*${parsed.text}`, elem: parsed } : parsed;
+        }
+        if (fn.text === 'append') {
+          const first = args?.namedChild(0);
+          return first ? typeOfExpr(first, file, pkg, depth + 1) : undefined;
+        }
+        if (fn.text === 'len' || fn.text === 'cap' || fn.text === 'copy') return INT;
+        // A conversion to a named or basic type: `T(x)`, `int64(n)`.
+        if (BASIC.has(fn.text) || packageTypes(pkg).named.has(fn.text)) return parseTypeName(fn, file, pkg);
       }
-      if (fn?.type === 'identifier' && fn.text === 'append') {
-        const first = args?.namedChild(0);
-        return first ? typeOfExpr(first, file, pkg, depth + 1) : undefined;
+      if (fn?.type === 'parenthesized_expression' || fn?.type === 'slice_type' || fn?.type === 'pointer_type') {
+        const inner = fn.type === 'parenthesized_expression' ? fn.namedChild(0) : fn;
+        if (inner && /_type$/.test(inner.type)) return parseType(inner, file, pkg);
       }
-      // A function of this package with a single result.
-      const callee = fn?.type === 'identifier' && !findLocalDeclaration(fn, fn.text)
-        ? pkg.decls.get(fn.text)?.find((d) => cachedType(d) === 'function_declaration')
-        : undefined;
-      const result = callee?.childForFieldName('result');
-      if (!result) return undefined;
-      const calleeFile = pkg.fileOf(callee!) ?? file;
-      if (result.type !== 'parameter_list') return parseType(result, calleeFile, pkg);
-      const params = result.namedChildren.filter((p) => p?.type === 'parameter_declaration');
-      const only = params.length === 1 && params[0]!.childrenForFieldName('name').length <= 1 ? params[0]!.childForFieldName('type') : null;
-      return only ? parseType(only, calleeFile, pkg) : undefined;
+      const results = resultTypesOfCall(expr, file, pkg, depth + 1);
+      return results?.length === 1 ? results[0] : undefined;
     }
     default:
-      return undefined;
+      return typeOfLiteral(expr, file, pkg, depth);
   }
+}
+
+/** An identifier used as a type name (in a conversion), parsed as a type. */
+function parseTypeName(id: Node, file: SourceFile, pkg: Package): GoType {
+  if (BASIC.has(id.text)) return { kind: 'basic', text: id.text };
+  const spec = packageTypes(pkg).named.get(id.text);
+  const body = spec?.childForFieldName('type');
+  if (body?.type === 'struct_type') return { kind: 'struct', text: id.text, name: id.text };
+  return { kind: 'named', text: id.text, name: id.text };
 }

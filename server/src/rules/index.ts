@@ -1,32 +1,32 @@
 // Every rule racelens ships, in documentation order. A rule is one file named after its id.
 import type { Rule } from '../engine/rule';
-import { appendWithoutPrealloc } from './append-without-prealloc';
-import { concurrentMapAccess } from './concurrent-map-access';
-import { gcDisabled } from './gc-disabled';
-import { gomaxprocsHardcoded } from './gomaxprocs-hardcoded';
-import { manualGc } from './manual-gc';
-import { nonAtomicCounter } from './non-atomic-counter';
-import { mapInsertDuringRange } from './map-insert-during-range';
-import { nilInnerMap } from './nil-inner-map';
-import { rangeAppendLostUpdate } from './range-append-lost-update';
-import { sharedVarSwap } from './shared-var-swap';
-import { syncmapCheckThenAct } from './syncmap-check-then-act';
-import { unguardedAccess } from './unguarded-access';
-import { unsafePointerCast } from './unsafe-pointer-cast';
+import { appendWithoutPrealloc } from './runtime/append-without-prealloc';
+import { concurrentMapAccess } from './shared-state/concurrent-map-access';
+import { gcDisabled } from './runtime/gc-disabled';
+import { gomaxprocsHardcoded } from './runtime/gomaxprocs-hardcoded';
+import { manualGc } from './runtime/manual-gc';
+import { nonAtomicCounter } from './shared-state/non-atomic-counter';
+import { mapInsertDuringRange } from './shared-state/map-insert-during-range';
+import { nilInnerMap } from './shared-state/nil-inner-map';
+import { rangeAppendLostUpdate } from './shared-state/range-append-lost-update';
+import { sharedVarSwap } from './shared-state/shared-var-swap';
+import { syncmapCheckThenAct } from './shared-state/syncmap-check-then-act';
+import { unguardedAccess } from './shared-state/unguarded-access';
+import { unsafePointerCast } from './runtime/unsafe-pointer-cast';
 import { unusedSuppression } from './unused-suppression';
-import { writeUnderRlock } from './write-under-rlock';
-import { waitgroupAddInGoroutine } from './waitgroup-add-in-goroutine';
-import { contextBackgroundInHandler } from './context-background-in-handler';
-import { recoverMissesGoroutine } from './recover-misses-goroutine';
-import { testingFatalInGoroutine } from './testing-fatal-in-goroutine';
-import { loopVarCapture } from './loop-var-capture';
-import { goroutineLeakSend } from './goroutine-leak-send';
-import { unstoppableGoroutine } from './unstoppable-goroutine';
-import { rangeUnclosedChannel } from './range-unclosed-channel';
-import { missingUnlock } from './missing-unlock';
-import { doubleLock } from './double-lock';
-import { lockOrderInversion } from './lock-order-inversion';
-import { blockingUnderLock } from './blocking-under-lock';
+import { writeUnderRlock } from './shared-state/write-under-rlock';
+import { waitgroupAddInGoroutine } from './goroutines/waitgroup-add-in-goroutine';
+import { contextBackgroundInHandler } from './goroutines/context-background-in-handler';
+import { recoverMissesGoroutine } from './goroutines/recover-misses-goroutine';
+import { testingFatalInGoroutine } from './goroutines/testing-fatal-in-goroutine';
+import { loopVarCapture } from './goroutines/loop-var-capture';
+import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
+import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
+import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
+import { missingUnlock } from './locks/missing-unlock';
+import { doubleLock } from './locks/double-lock';
+import { lockOrderInversion } from './locks/lock-order-inversion';
+import { blockingUnderLock } from './locks/blocking-under-lock';
 
 export const allRules: readonly Rule[] = [
   // Maps and shared state

@@ -1,36 +1,61 @@
-// Human wording for accesses, contexts and locks in messages of the shared-state rules.
+// Human wording for accesses, threads and locks in the messages of the shared-state rules, and the
+// related locations every race finding carries: the other access, the goroutine starts.
 import type { Node } from 'web-tree-sitter';
+import type { FuncUnit } from '../analysis/functions';
+import type { Root } from '../analysis/goroutines';
+import type { SharedLock } from '../analysis/lock-keys';
+import type { Access, Conflict, Thread } from '../analysis/shared-state';
 import type { RelatedLocation } from '../rule';
-import type { Access } from './model';
-import type { ConcurrentRoot } from './units';
 
-export function lockName(key: string): string {
-  return key.replace(/^(field|pkgvar):/, '').replace(/^local:.*:/, '');
+/** `Stats.mu`, `cacheMu`. */
+export function lockName(lock: SharedLock): string {
+  return lock.scope === 'struct' ? `${lock.struct}.${lock.name}` : lock.name;
 }
 
-function where(node: Node, file: { path: string; positionAt(o: number): { line: number } }): string {
+export function where(node: Node, file: { path: string; positionAt(o: number): { line: number } }): string {
   return `${file.path.replace(/^.*[\\/]/, '')}:${file.positionAt(node.startIndex).line + 1}`;
 }
 
-function rootName(r: ConcurrentRoot): string {
-  const u = r.unit;
-  const name = u.name ? (u.recvType ? `${u.recvType}.${u.name}` : u.name) : undefined;
+function unitName(u: FuncUnit): string | undefined {
+  return u.name ? (u.recvType ? `${u.recvType}.${u.name}` : u.name) : undefined;
+}
+
+/** `goroutine T.loop`, `the goroutine started at a.go:12`, `HTTP handler T.serve`, `exported method T.Get`. */
+export function rootName(r: Root): string {
+  const name = unitName(r.unit);
   switch (r.kind) {
-    case 'handler': return `HTTP handler ${name ?? `at ${where(u.node, u.file)}`}`;
+    case 'handler': return `HTTP handler ${name ?? `at ${where(r.unit.node, r.unit.file)}`}`;
     case 'api': return `exported method ${name}`;
-    default: return name ? `goroutine ${name}` : `the goroutine started at ${where(r.site ?? u.node, r.spawner?.file ?? u.file)}`;
+    default: return name ? `goroutine ${name}` : `the goroutine started at ${where(r.site ?? r.unit.node, r.spawner?.file ?? r.unit.file)}`;
   }
 }
 
-export function contextOf(a: Access): string {
-  if (a.ctx.kind === 'post') {
-    const r = a.ctx.spawned[0];
-    return `in ${a.unit?.name ?? 'the enclosing function'} after the go statement at ${where(r.site ?? r.unit.node, r.spawner?.file ?? r.unit.file)}`;
+/** Where an access runs, as a phrase: `in goroutine T.loop`, `in Start after the go statement at a.go:12`. */
+export function contextOf(a: Access, thread: Thread, other?: Thread): string {
+  if (thread === 'main') {
+    const r = other && other !== 'main' ? other : undefined;
+    const fn = a.unit ? unitName(a.unit.outermost) ?? 'the enclosing function' : 'the enclosing function';
+    return r?.site ? `in ${fn} after ${r.kind === 'handler' ? 'the server starts its handlers' : 'the go statement'} at ${where(r.site, r.spawner!.file)}` : `in ${fn}`;
   }
-  if (a.ctx.kind === 'seq') return 'before any goroutine starts';
-  const roots = [...a.ctx.roots];
-  const r = roots.find((x) => x.kind !== 'api') ?? roots[0];
-  return `in ${rootName(r)}`;
+  return `in ${rootName(thread)}`;
+}
+
+/** Where one side of a conflict runs, as a phrase. */
+export function sideContext(c: Conflict, side: Access): string {
+  const { a, b } = c.overlap;
+  return side === c.write ? contextOf(side, a, b) : contextOf(side, b, a);
+}
+
+/** Why a conflict's two sides overlap when they run in one thread: ` (it is started in a loop at a.go:9)`. */
+export function selfReason(c: Conflict): string {
+  return c.overlap.a === c.overlap.b && c.overlap.why ? `; they overlap because ${c.overlap.why}` : '';
+}
+
+/** What the message assumes, when an exported method is one side: said so the user can judge it. */
+export function assumption(c: Conflict): string {
+  const api = [c.overlap.a, c.overlap.b].find((t): t is Root => t !== 'main' && t.kind === 'api');
+  const type = api?.unit.recvType;
+  return type ? ` (racelens assumes the exported methods of ${type} may be called concurrently, since ${type} locks a mutex)` : '';
 }
 
 /** The node a finding or related location points at: `m[k]` rather than `m`, `delete(m, k)`. */
@@ -46,6 +71,48 @@ export function related(a: Access, message: string): RelatedLocation {
   return { path: a.file.path, start: n.startIndex, end: n.endIndex, message };
 }
 
-export function selfConflict(a: Access, b: Access): boolean {
-  return a.expr.id === b.expr.id && a.file === b.file;
+/** Where each goroutine of a conflict starts, as related locations (none for exported methods). */
+export function startsOf(c: Conflict): RelatedLocation[] {
+  const out: RelatedLocation[] = [];
+  const seen = new Set<Root>();
+  for (const t of [c.overlap.a, c.overlap.b]) {
+    if (t === 'main' || seen.has(t) || !t.site || !t.spawner) continue;
+    seen.add(t);
+    out.push({ path: t.spawner.file.path, start: t.site.startIndex, end: t.site.endIndex, message: `${rootName(t)} starts here` });
+  }
+  return out;
+}
+
+export function selfConflict(c: Conflict): boolean {
+  return c.write.expr.id === c.other.expr.id && c.write.file === c.other.file;
+}
+
+/** A conflict and the side a finding points at (the unguarded access, the write). */
+export interface Sided { c: Conflict; side: Access }
+
+/**
+ * One finding per conflict, not per access: conflicts grouped by the variable and the function of
+ * the side reported. Each group is told by its first conflict in source order; the group's other
+ * accesses on the reported side, and the other functions it races with, become related locations.
+ */
+export function groupConflicts(list: readonly Sided[]): (Sided & { more: Access[]; others: Access[] })[] {
+  const groups = new Map<string, Sided & { more: Access[]; others: Access[] }>();
+  const otherOf = (x: Sided) => (x.side === x.c.write ? x.c.other : x.c.write);
+  const sorted = [...list].sort((x, y) => x.side.file.path.localeCompare(y.side.file.path) || x.side.expr.startIndex - y.side.expr.startIndex
+    || otherOf(x).file.path.localeCompare(otherOf(y).file.path) || otherOf(x).expr.startIndex - otherOf(y).expr.startIndex);
+  for (const { c, side } of sorted) {
+    const key = `${side.v.key}|${side.unit?.id ?? side.file.path}`;
+    const g = groups.get(key);
+    if (!g) { groups.set(key, { c, side, more: [], others: [] }); continue; }
+    if (g.side.expr.id !== side.expr.id && !g.more.some((m) => m.expr.id === side.expr.id)) g.more.push(side);
+    const other = side === c.write ? c.other : c.write;
+    const first = g.side === g.c.write ? g.c.other : g.c.write;
+    if (other.unit !== first.unit && !g.others.some((o) => o.unit === other.unit)) g.others.push(other);
+  }
+  return [...groups.values()];
+}
+
+/** The other functions a group's side races with, as related locations. */
+export function alsoRacesWith(others: readonly Access[]): RelatedLocation[] {
+  return others.map((o) => related(o, `it races with this ${o.write ? 'write' : 'read'} too`));
 }

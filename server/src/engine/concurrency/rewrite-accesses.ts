@@ -5,8 +5,7 @@ import type { Node } from 'web-tree-sitter';
 import type { FileEdit } from '../rule';
 import type { SourceFile } from '../source-file';
 import { editsOverlap } from '../text';
-import type { SharedVar } from './accesses';
-import type { Access } from './model';
+import type { Access, SharedVar } from '../analysis/shared-state';
 
 export class NoRewrite extends Error {}
 

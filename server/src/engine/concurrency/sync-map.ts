@@ -4,8 +4,7 @@
 import type { Node } from 'web-tree-sitter';
 import { ensureImport } from '../edits';
 import type { FileEdit, Fix } from '../rule';
-import type { SharedVar } from './accesses';
-import type { Access, SharedStateModel } from './model';
+import type { Access, SharedState, SharedVar } from '../analysis/shared-state';
 
 class NoSyncMap extends Error {}
 
@@ -13,7 +12,7 @@ function capitalized(name: string): string {
   return name[0].toUpperCase() + name.slice(1);
 }
 
-export function syncMapFixes(model: SharedStateModel, v: SharedVar): Fix[] {
+export function syncMapFixes(model: SharedState, v: SharedVar): Fix[] {
   try {
     return [build(model, v)];
   } catch (e) {
@@ -22,7 +21,7 @@ export function syncMapFixes(model: SharedStateModel, v: SharedVar): Fix[] {
   }
 }
 
-function build(model: SharedStateModel, v: SharedVar): Fix {
+function build(model: SharedState, v: SharedVar): Fix {
   if (v.kind !== 'pkgvar' || v.type?.kind !== 'map' || !v.type.key || !v.type.elem) throw new NoSyncMap('not a package map');
   const spec = v.decl!;
   const decl = spec.parent!;
@@ -39,7 +38,7 @@ function build(model: SharedStateModel, v: SharedVar): Fix {
   let needGet = false, needGetOk = false;
   const edits: FileEdit[] = [];
   const edit = (a: Access, node: Node, text: string) => edits.push({ path: a.file.path, start: node.startIndex, end: node.endIndex, newText: text });
-  for (const a of model.accesses.get(v.key) ?? []) {
+  for (const a of v.accesses) {
     if (!a.unit) throw new NoSyncMap('used by an initialiser');
     const p = a.expr.parent!;
     const t = (n: Node) => a.file.textOf(n);

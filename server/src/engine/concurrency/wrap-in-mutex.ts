@@ -2,16 +2,17 @@
 // the one that already guards it (or its struct's mutex), else declaring a new one beside it.
 // Offers nothing rather than an edit that could deadlock or fail to compile.
 import type { Node } from 'web-tree-sitter';
+import { isInit } from '../analysis/functions';
+import type { SharedLock } from '../analysis/lock-keys';
+import type { Access, SharedState, SharedVar } from '../analysis/shared-state';
 import { ensureImport } from '../edits';
 import type { FileEdit, Fix } from '../rule';
 import type { SourceFile } from '../source-file';
 import { packageTypes } from '../types';
-import type { SharedVar } from './accesses';
 import { accessNode } from './describe';
-import { ANY_LOCK } from './locks';
-import { isInit, type Access, type SharedStateModel } from './model';
 
 interface Mutex {
+  /** The shared lock id (`T.mu`, `pkgvar:mu`, `local:...`) the inserted calls take. */
   key: string;
   rw: boolean;
   /** What the fix title calls it. */
@@ -43,43 +44,40 @@ function baseOf(a: Access): string | null {
   return a.expr.type === 'selector_expression' ? a.file.textOf(a.expr.childForFieldName('operand')!) : null;
 }
 
-function chooseMutex(model: SharedStateModel, v: SharedVar, accesses: Access[]): Mutex {
-  const guards = model.guards(v);
+function chooseMutex(state: SharedState, v: SharedVar, accesses: Access[]): Mutex {
+  const guards = state.guards(v);
   const reads = accesses.filter((a) => !a.write).length;
   const rw = reads > accesses.length - reads;
   if (guards.size) {
     const counts = new Map<string, number>();
-    for (const a of accesses) for (const k of a.locks.keys()) if (guards.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
-    const key = [...counts].sort((x, y) => y[1] - x[1])[0][0];
-    return existingMutex(model, key, accesses.some((a) => a.locks.get(key) === 'r'));
+    for (const a of accesses) for (const id of state.sharedLocks(a).keys()) if (guards.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const id = [...counts].sort((x, y) => y[1] - x[1])[0][0];
+    return existingMutex(state, guards.get(id)!, accesses.some((a) => state.sharedLocks(a).get(id)?.mode === 'r'));
   }
   if (v.kind === 'field' && v.structName) {
-    const fields = packageTypes(model.pkg).structs.get(v.structName)!;
+    const fields = packageTypes(state.pkg).structs.get(v.structName)!;
     const mutexes = [...fields].filter(([, f]) => f.type.kind === 'mutex' || f.type.kind === 'rwmutex');
     if (mutexes.length === 1) {
       const [name, f] = mutexes[0];
-      return existingMutex(model, `field:${v.structName}.${name}`, f.type.kind === 'rwmutex');
+      return existingMutex(state, { id: `${v.structName}.${name}`, scope: 'struct', struct: v.structName, name }, f.type.kind === 'rwmutex');
     }
     if (mutexes.length > 1) throw new NoFix('several mutexes: racelens cannot tell which one guards it');
-    return newFieldMutex(model, v, fields, rw);
+    return newFieldMutex(state, v, fields, rw);
   }
-  if (v.kind === 'pkgvar') return newPackageMutex(model, v, rw);
-  return newLocalMutex(model, v, rw);
+  if (v.kind === 'pkgvar') return newPackageMutex(state, v, rw);
+  return newLocalMutex(state, v, rw);
 }
 
-function existingMutex(model: SharedStateModel, key: string, rw: boolean): Mutex {
-  const name = key.replace(/^.*[.:]/, '');
-  const embedded = key.startsWith('field:') && packageTypes(model.pkg).structs.get(key.slice(6, key.lastIndexOf('.')))?.get(name)?.embedded;
+function existingMutex(state: SharedState, lock: SharedLock, rw: boolean): Mutex {
+  const name = lock.name;
+  const field = lock.scope === 'struct' ? packageTypes(state.pkg).structs.get(lock.struct!)?.get(name) : undefined;
   const spell = (a: Access) => {
-    if (!key.startsWith('field:')) return name;
+    if (lock.scope !== 'struct') return name;
     const base = baseOf(a);
-    return base === null ? null : embedded ? base : `${base}.${name}`;
+    return base === null ? null : field?.embedded ? base : `${base}.${name}`;
   };
-  const typeIsRw = (() => {
-    if (key.startsWith('field:')) return packageTypes(model.pkg).structs.get(key.slice(6, key.lastIndexOf('.')))?.get(name)?.type.kind === 'rwmutex';
-    return rw;
-  })();
-  return { key, rw: rw || typeIsRw, label: key.replace(/^(field|pkgvar|local:[^:]*:\d+):/, ''), spell, declare: [] };
+  const typeIsRw = field?.type.kind === 'rwmutex';
+  return { key: lock.id, rw: rw || typeIsRw, label: lock.scope === 'struct' ? `${lock.struct}.${name}` : name, spell, declare: [] };
 }
 
 function freshName(taken: (n: string) => boolean, ...candidates: string[]): string {
@@ -87,26 +85,26 @@ function freshName(taken: (n: string) => boolean, ...candidates: string[]): stri
   for (let i = 2; ; i++) if (!taken(`${candidates[0]}${i}`)) return `${candidates[0]}${i}`;
 }
 
-function newFieldMutex(model: SharedStateModel, v: SharedVar, fields: Map<string, unknown>, rw: boolean): Mutex {
+function newFieldMutex(state: SharedState, v: SharedVar, fields: Map<string, unknown>, rw: boolean): Mutex {
   const list = v.decl!.parent!;
-  const file = model.pkg.fileOf(list)!;
+  const file = state.pkg.fileOf(list)!;
   const first = list.namedChildren.find((n) => n?.type === 'field_declaration');
   if (!first || file.positionAt(first.startIndex).line === file.positionAt(list.startIndex).line) throw new NoFix('one-line struct');
-  const name = freshName((n) => fields.has(n) || !!model.units.method(v.structName!, n), 'mu', `${v.name}Mu`);
+  const name = freshName((n) => fields.has(n) || !!state.fns.method(v.structName!, n), 'mu', `${v.name}Mu`);
   const sync = ensureImport(file, 'sync');
   const at = lineStartOf(file, first.startIndex);
   const decl = `${indentOf(file, first)}${name} sync.${rw ? 'RWMutex' : 'Mutex'} // guards ${v.name}\n\n`.replace('sync.', `${sync.name}.`);
   return {
-    key: `field:${v.structName}.${name}`, rw, label: name,
+    key: `${v.structName}.${name}`, rw, label: name,
     spell: (a) => { const b = baseOf(a); return b === null ? null : `${b}.${name}`; },
     declare: [{ path: file.path, start: at, end: at, newText: decl }, ...(sync.edit ? [{ ...sync.edit, path: file.path }] : [])],
   };
 }
 
-function newPackageMutex(model: SharedStateModel, v: SharedVar, rw: boolean): Mutex {
+function newPackageMutex(state: SharedState, v: SharedVar, rw: boolean): Mutex {
   const decl = v.decl!.parent!.type === 'var_declaration' ? v.decl!.parent! : v.decl!.parent!.parent!;
-  const file = model.pkg.fileOf(decl)!;
-  const name = freshName((n) => model.pkg.decls.has(n), `${v.name}Mu`);
+  const file = state.pkg.fileOf(decl)!;
+  const name = freshName((n) => state.pkg.decls.has(n), `${v.name}Mu`);
   const sync = ensureImport(file, 'sync');
   const text = `\nvar ${name} ${sync.name}.${rw ? 'RWMutex' : 'Mutex'} // guards ${v.name}`;
   return {
@@ -115,10 +113,10 @@ function newPackageMutex(model: SharedStateModel, v: SharedVar, rw: boolean): Mu
   };
 }
 
-function newLocalMutex(model: SharedStateModel, v: SharedVar, rw: boolean): Mutex {
+function newLocalMutex(state: SharedState, v: SharedVar, rw: boolean): Mutex {
   const decl = v.decl!;
   if (decl.type !== 'short_var_declaration' && decl.type !== 'var_declaration') throw new NoFix('declared in a header');
-  const file = model.pkg.fileOf(decl)!;
+  const file = state.pkg.fileOf(decl)!;
   const fnText = file.text;
   const name = freshName((n) => new RegExp(`\\b${n}\\b`).test(fnText), `${v.name}Mu`);
   const sync = ensureImport(file, 'sync');
@@ -143,13 +141,18 @@ function within(node: Node, outer: Node): boolean {
   return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
 }
 
-function callsThatLock(model: SharedStateModel, file: SourceFile, region: Node, key: string): boolean {
+/** Some call in the region takes the mutex (itself or deeper): locking around it would deadlock. */
+function callsThatLock(state: SharedState, a: Access, region: Node, key: string): boolean {
   const calls = region.descendantsOfType('call_expression');
-  return calls.some((c) => {
-    const fn = c?.childForFieldName('function');
-    const callee = fn ? model.units.resolveFunction(fn, file) : undefined;
-    return !!callee && model.locks.takes(callee, key);
-  });
+  return !!a.unit && calls.some((c) => c && state.calls.edgesOf(c, a.unit!).some((e) => [...state.locks.acquires(e.callee).values()].some((x) => x.key.shared?.id === key)));
+}
+
+/** The mutex may already be held where the lock would go (on some path, or by every caller). */
+function mayBeHeld(state: SharedState, a: Access, at: number, key: string): boolean {
+  if (!a.unit) return false;
+  const held = state.locks.heldAt(a.unit, at);
+  if (held.assumed) return true;
+  return [...held.locks.values(), ...state.locks.mayHeldAt(a.unit, at).values()].some((h) => h.key.shared?.id === key);
 }
 
 function exitsRegion(region: Node): boolean {
@@ -169,24 +172,24 @@ function shortCircuited(expr: Node, stmt: Node): boolean {
   return false;
 }
 
-export function wrapInMutexFixes(model: SharedStateModel, v: SharedVar): Fix[] {
+export function wrapInMutexFixes(state: SharedState, v: SharedVar): Fix[] {
   try {
-    return [buildFix(model, v)];
+    return [buildFix(state, v)];
   } catch (e) {
     if (e instanceof NoFix) return [];
     throw e;
   }
 }
 
-function buildFix(model: SharedStateModel, v: SharedVar): Fix {
-  const all = model.accesses.get(v.key) ?? [];
-  const live = all.filter((a) => a.unit && !isInit(a.unit));
-  const mutex = chooseMutex(model, v, live);
+function buildFix(state: SharedState, v: SharedVar): Fix {
+  const live = v.accesses.filter((a) => a.unit && !isInit(a.unit));
+  const mutex = chooseMutex(state, v, live);
   const edits: FileEdit[] = [...mutex.declare];
   const regions: Region[] = [];
   const tmpNames = new Set<string>();
   for (const a of live) {
-    if (a.locks.has(mutex.key) || a.locks.has(ANY_LOCK)) continue;
+    const held = state.heldAt(a);
+    if (held.assumed || state.sharedLocks(a).has(mutex.key)) continue;
     const spelled = mutex.spell(a);
     if (spelled === null) throw new NoFix('mutex cannot be named here');
     const target = accessNode(a);
@@ -194,7 +197,7 @@ function buildFix(model: SharedStateModel, v: SharedVar): Fix {
     const wantRead = mutex.rw && !a.write;
     if (SIMPLE.has(stmt.type) || (stmt.type === 'for_statement' && stmt.namedChildren.some((c) => c?.type === 'range_clause' && within(target, c)))) {
       if (stmt.type === 'for_statement' && exitsRegion(stmt.childForFieldName('body') ?? stmt)) throw new NoFix('loop returns while the lock would be held');
-      if (callsThatLock(model, a.file, stmt, mutex.key)) throw new NoFix('would deadlock');
+      if (callsThatLock(state, a, stmt, mutex.key) || mayBeHeld(state, a, stmt.startIndex, mutex.key)) throw new NoFix('would deadlock');
       regions.push({ file: a.file, start: stmt.startIndex, end: stmt.endIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id });
       continue;
     }
@@ -203,7 +206,7 @@ function buildFix(model: SharedStateModel, v: SharedVar): Fix {
       && !(stmt.type === 'expression_switch_statement' && !within(target, stmt.childForFieldName('value') ?? stmt))
       && !shortCircuited(target, stmt);
     if (!hoistable) throw new NoFix(`cannot guard an access in a ${stmt.type}`);
-    if (callsThatLock(model, a.file, target, mutex.key)) throw new NoFix('would deadlock');
+    if (callsThatLock(state, a, target, mutex.key) || mayBeHeld(state, a, stmt.startIndex, mutex.key)) throw new NoFix('would deadlock');
     const unitText = a.file.text.slice(a.unit!.start, a.unit!.end);
     const tmp = freshName((n) => tmpNames.has(`${a.unit!.id}:${n}`) || new RegExp(`\\b${n}\\b`).test(unitText), `${v.name}Val`);
     tmpNames.add(`${a.unit!.id}:${tmp}`);

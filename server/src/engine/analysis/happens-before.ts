@@ -1,0 +1,285 @@
+// Happens-before between code and the goroutines a package starts:
+//  - program order before a spawn: what a function does before its `go` statement (or before the
+//    server start that runs its handlers) happens before the goroutine, on every path (CFG);
+//  - joins: after `wg.Wait()` for a goroutine that calls `wg.Done()` at its end, after
+//    `errgroup.Wait()` for one started with `errgroup.Go`, after a receive from (or a range over) a
+//    channel that the goroutine sends on or closes at its end, the goroutine has finished;
+//  - two goroutines of one function are ordered when the first is joined before the second starts;
+//  - lifecycle (a documented, conservative heuristic): an exported method whose name or doc comment
+//    puts it before the start of a type's goroutines (Init, Register…, Configure, Setup, Validate;
+//    "must be called before Start") runs before the goroutines started by its Start, Connect,
+//    Open, Serve, Run or Gather methods;
+//  - publication through an atomic flag: a value written once before `flag.Store(...)` and read
+//    only under `if flag.Load()`.
+import type { Node } from 'web-tree-sitter';
+import type { Fact } from '../fact';
+import { argumentsOf } from '../syntax';
+import { cachedParent, cachedType } from '../tree-cache';
+import { CallGraphFact, type CallGraph } from './callgraph';
+import { CfgFact, type Cfg, type Cfgs, type FlowNode } from './cfg';
+import { FunctionsFact, type FuncUnit, type Functions } from './functions';
+import { GoroutinesFact, type Goroutines, type Root } from './goroutines';
+import { LockKeys, type LockKey } from './lock-keys';
+import { docComment } from './lock-state';
+
+export type Order = 'before' | 'after' | 'concurrent' | 'unknown';
+
+/** Methods that configure an object before it starts: phase 1. */
+const CONFIGURE = /^(?:Init|Initialize|Setup|SetUp|Configure|Register\w*|Validate|Prepare|Parse\w*|Load|LoadConfig|ApplyConfig)$/;
+/** Methods that start it: phase 2. Everything else runs once it runs: phase 3. */
+const START = /^(?:Start|Connect|Open|Listen|Dial|Begin|Launch)$/;
+const CALLED_BEFORE = /(?:must|should|has to|needs to)\s+be\s+called\s+before\s+(?:[\w.]*\.)?(\w+)/i;
+
+export class HappensBefore {
+  private readonly keys: LockKeys;
+  private readonly joins = new Map<Root, Set<number>>();
+  private readonly afterSpawn = new Map<Root, { all: Uint8Array; unjoined: Uint8Array }>();
+
+  constructor(readonly fns: Functions, readonly calls: CallGraph, readonly cfgs: Cfgs, readonly goroutines: Goroutines) {
+    this.keys = new LockKeys(fns.pkg);
+  }
+
+  /**
+   * How an access at `offset` in `unit` is ordered against everything goroutine `g` does:
+   * 'before' it starts or 'after' it is joined on every path, 'concurrent' when some path runs it
+   * while g may run, 'unknown' when the access is not in g's spawner (or a helper only it calls).
+   */
+  orderAgainst(unit: FuncUnit, offset: number, g: Root): Order {
+    if (!g.site || !g.spawner) return 'unknown';
+    const s = g.spawner;
+    const points = this.pointsIn(s, unit, offset, 0);
+    if (!points?.length) return 'unknown';
+    const cfg = this.cfgs.of(s);
+    const spawn = cfg.nodeAt(g.site.startIndex);
+    if (!spawn) return 'unknown';
+    const after = this.after(g, cfg, spawn);
+    let before = 0, joined = 0;
+    for (const p of points) {
+      if (p === spawn.id || !after.all[p]) before++;
+      else if (!after.unjoined[p]) joined++;
+      else return 'concurrent';
+    }
+    return before === points.length ? 'before' : joined === points.length ? 'after' : 'before';
+  }
+
+  /** Whether everything one goroutine does happens before everything the other does, or after. */
+  rootsOrdered(a: Root, b: Root): boolean {
+    if (!a.site || !b.site || !a.spawner || a.spawner !== b.spawner || a.self || b.self) return false;
+    const cfg = this.cfgs.of(a.spawner);
+    const na = cfg.nodeAt(a.site.startIndex), nb = cfg.nodeAt(b.site.startIndex);
+    if (!na || !nb || na === nb) return false;
+    return !this.after(a, cfg, na).unjoined[nb.id] && !this.after(b, cfg, nb).unjoined[na.id];
+  }
+
+  /**
+   * Lifecycle: an access in exported method `m` (an api root) of a type happens before goroutine
+   * `g` when `m` belongs to an earlier phase than every method that starts `g`.
+   */
+  lifecycleBefore(m: FuncUnit, g: Root): boolean {
+    if (!g.spawner) return false;
+    const top = m.outermost;
+    const type = top.recvType;
+    if (!type || !top.name) return false;
+    const mine = this.phase(top);
+    if (mine >= 3) return false;
+    // m itself runs in no goroutine or handler: only as an API call.
+    if ([...this.goroutines.reach(top)].some((r) => r.kind !== 'api')) return false;
+    const starters = this.startingMethods(g.spawner);
+    return starters.length > 0 && starters.every((s) => s.outermost.recvType === type && this.phase(s) > mine);
+  }
+
+  /** The exported methods (or the function itself) through which a spawner runs. */
+  private startingMethods(spawner: FuncUnit): FuncUnit[] {
+    const top = spawner.outermost;
+    if (top.recvType && top.name && /^[A-Z]/.test(top.name)) return [top];
+    const apis = [...this.goroutines.reach(spawner)].filter((r) => r.kind === 'api').map((r) => r.unit);
+    const others = [...this.goroutines.reach(spawner)].some((r) => r.kind !== 'api');
+    return others ? [] : apis;
+  }
+
+  private phase(u: FuncUnit): number {
+    const name = u.name ?? '';
+    const doc = docComment(u);
+    const before = doc ? CALLED_BEFORE.exec(doc) : null;
+    if (before) return Math.min(this.phaseOfName(before[1]), 3) - 0.5;
+    return this.phaseOfName(name);
+  }
+
+  private phaseOfName(name: string): number {
+    return CONFIGURE.test(name) ? 1 : START.test(name) ? 2 : 3;
+  }
+
+  /**
+   * Publication through an atomic flag: `w` writes before its goroutine stores the flag (and never
+   * again after), and `r` runs only when `flag.Load()` is true.
+   */
+  publishedBefore(w: { unit: FuncUnit; offset: number }, r: { unit: FuncUnit; node: Node }): boolean {
+    const flag = this.loadGuard(r.node, r.unit);
+    if (!flag) return false;
+    const cfg = this.cfgs.of(w.unit);
+    const wn = cfg.nodeAt(w.offset);
+    if (!wn) return false;
+    const stores = cfg.nodes.filter((n) => cfg.ops(n).some((op) => op.kind === 'call' && this.isFlagStore(op.syntax, flag, w.unit)));
+    if (!stores.length) return false;
+    const fromW = cfg.reachableFrom(wn.succ);
+    const fromStores = cfg.reachableFrom(stores.flatMap((s) => s.succ));
+    return stores.some((s) => fromW[s.id]) && !fromStores[wn.id];
+  }
+
+  /** The flag key when `node` runs only inside `if flag.Load() {...}` (or `&&` with it) in its function. */
+  private loadGuard(node: Node, unit: FuncUnit): LockKey | undefined {
+    let child = node;
+    for (let n = cachedParent(node); n && n.id !== unit.node.id; child = n, n = cachedParent(n)) {
+      if (cachedType(n) !== 'if_statement' || n.childForFieldName('consequence')?.id !== child.id) continue;
+      const cond = n.childForFieldName('condition');
+      const m = cond && /^(?:[^|]*&&\s*)?\(?\s*([\w.]+)\.Load\(\)\s*\)?(?:\s*&&[^|]*)?$/.exec(cond.text);
+      if (!m) continue;
+      const call = cond.descendantsOfType('call_expression').find((c) => c?.text === `${m[1]}.Load()`);
+      const operand = call?.childForFieldName('function')?.childForFieldName('operand');
+      const key = operand ? this.keys.ofExpr(operand, unit) : undefined;
+      if (key) return key;
+    }
+    return undefined;
+  }
+
+  private isFlagStore(call: Node, flag: LockKey, unit: FuncUnit): boolean {
+    const fn = call.childForFieldName('function');
+    if (fn?.type !== 'selector_expression' || !/^(?:Store|CompareAndSwap|Swap)$/.test(fn.childForFieldName('field')?.text ?? '')) return false;
+    const operand = fn.childForFieldName('operand');
+    const key = operand ? this.keys.ofExpr(operand, unit) : undefined;
+    return !!key && (key.id === flag.id || (!!key.shared && key.shared === flag.shared));
+  }
+
+  /** Where in `s` an access in `unit` runs: its own position, or where `s` runs the literal or helper holding it. */
+  private pointsIn(s: FuncUnit, unit: FuncUnit, offset: number, depth: number): number[] | undefined {
+    const cfg = this.cfgs.of(s);
+    if (unit === s) {
+      const n = cfg.nodeAt(offset);
+      return n ? [n.id] : undefined;
+    }
+    if (depth > 3) return undefined; // a budget: helpers of helpers of helpers only
+    if (unit.isLiteral && unit.parent) {
+      // A literal that runs where it stands: called, deferred, or run by a synchronous callee.
+      const lit = unit.node;
+      const up = cachedParent(lit);
+      const call = up?.type === 'call_expression' && up.childForFieldName('function')?.id === lit.id ? up
+        : up?.type === 'argument_list' ? cachedParent(up) : null;
+      if (!call || call.type !== 'call_expression') return undefined;
+      const stmt = cachedParent(call);
+      if (stmt?.type === 'go_statement') return undefined;
+      const edges = this.calls.edgesOf(call, unit.parent).filter((e) => e.callee === unit);
+      if (up?.type === 'argument_list' && !edges.some((e) => e.how === 'callback' && e.certain) && !this.calls.edgesOf(call, unit.parent).some((e) => e.how === 'static')) return undefined;
+      if (stmt?.type === 'defer_statement' && unit.parent === s) return [cfg.exit];
+      return this.pointsIn(s, unit.parent, call.startIndex, depth + 1);
+    }
+    // A helper: every synchronous call of it is in `s` (or in helpers that are).
+    const sites = this.calls.callersOf(unit);
+    if (!sites.length || sites.some((e) => e.role === 'go')) return undefined;
+    const out: number[] = [];
+    for (const e of sites) {
+      const p = this.pointsIn(s, e.caller, e.call.startIndex, depth + 1);
+      if (!p) return undefined;
+      out.push(...p);
+    }
+    return out;
+  }
+
+  /** Nodes of the spawner reachable after g's spawn: at all, and without passing a join of g. */
+  private after(g: Root, cfg: Cfg, spawn: FlowNode): { all: Uint8Array; unjoined: Uint8Array } {
+    let a = this.afterSpawn.get(g);
+    if (!a) {
+      const joins = this.joinsOf(g, cfg);
+      a = { all: cfg.reachableFrom(spawn.succ), unjoined: cfg.reachableFrom(spawn.succ, (n) => joins.has(n.id)) };
+      this.afterSpawn.set(g, a);
+    }
+    return a;
+  }
+
+  /** Nodes of g's spawner after which g has finished. */
+  private joinsOf(g: Root, cfg: Cfg): Set<number> {
+    let out = this.joins.get(g);
+    if (out) return out;
+    out = new Set();
+    this.joins.set(g, out);
+    const s = g.spawner!;
+    const signals = this.signalsAtEnd(g);
+    const group = g.site && cachedType(g.site) === 'call_expression' ? this.groupOf(g.site, s) : undefined;
+    if (!signals.size && !group) return out;
+    for (const n of cfg.nodes) {
+      // A range over a channel ends when the channel is closed.
+      if (n.kind === 'cond' && n.syntax && cachedType(n.syntax) === 'range_clause') {
+        const right = n.syntax.childForFieldName('right');
+        const k = right && this.keys.ofExpr(right, s);
+        if (k && signals.get(k.id) === 'close') out.add(n.id);
+      }
+      for (const op of cfg.ops(n)) {
+        if (op.kind === 'recv') {
+          const ch = op.syntax.childForFieldName('operand');
+          const k = ch && this.keys.ofExpr(ch, s);
+          if (k && signals.has(k.id)) out.add(n.id);
+        } else if (op.kind === 'call' && !op.role) {
+          const fn = op.syntax.childForFieldName('function');
+          if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Wait' || argumentsOf(op.syntax).length) continue;
+          const k = this.keys.ofExpr(fn.childForFieldName('operand')!, s);
+          if (k && (signals.get(k.id) === 'done' || k.id === group?.id)) out.add(n.id);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** `eg.Go(f)`: the group whose Wait joins f. */
+  private groupOf(site: Node, s: FuncUnit): LockKey | undefined {
+    const fn = site.childForFieldName('function');
+    if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Go') return undefined;
+    const operand = fn.childForFieldName('operand');
+    return operand ? this.keys.ofExpr(operand, s) : undefined;
+  }
+
+  /**
+   * What g does on every path to its end, in its spawner's frame: `wg.Done()` (deferred or last),
+   * a send on or close of a channel. Keyed by the spawner-frame key id.
+   */
+  private signalsAtEnd(g: Root): Map<string, 'done' | 'send' | 'close'> {
+    const out = new Map<string, 'done' | 'send' | 'close'>();
+    const u = g.unit;
+    if (!u.body || !g.site) return out;
+    const cfg = this.cfgs.of(u);
+    const candidates = new Map<string, { key: LockKey; kind: 'done' | 'send' | 'close'; nodes: number[] }>();
+    const note = (key: LockKey | undefined, kind: 'done' | 'send' | 'close', n: FlowNode) => {
+      if (!key) return;
+      const c = candidates.get(key.id);
+      if (c) c.nodes.push(n.id); else candidates.set(key.id, { key, kind, nodes: [n.id] });
+    };
+    for (const n of cfg.nodes) {
+      for (const op of cfg.ops(n)) {
+        if (op.kind === 'send') {
+          const ch = op.syntax.childForFieldName('channel');
+          note(ch ? this.keys.ofExpr(ch, u) : undefined, 'send', n);
+        } else if (op.kind === 'call' && op.role !== 'go') {
+          const fn = op.syntax.childForFieldName('function');
+          if (fn?.type === 'identifier' && fn.text === 'close') {
+            const arg = argumentsOf(op.syntax)[0];
+            note(arg ? this.keys.ofExpr(arg, u) : undefined, 'close', n);
+          } else if (fn?.type === 'selector_expression' && fn.childForFieldName('field')?.text === 'Done' && !argumentsOf(op.syntax).length) {
+            note(this.keys.ofExpr(fn.childForFieldName('operand')!, u), 'done', n);
+          }
+        }
+      }
+    }
+    const spawnEdge = this.calls.edgesOf(cachedType(g.site) === 'go_statement' ? g.site.namedChild(0)! : g.site, g.spawner!).find((e) => e.callee === u);
+    for (const c of candidates.values()) {
+      const stops = new Set(c.nodes);
+      // On every path from the start to the end (a defer registered on every path counts).
+      if (cfg.reachableFrom([cfg.entry], (n) => stops.has(n.id))[cfg.exit]) continue;
+      const key = u.isLiteral && u.outermost === g.spawner!.outermost ? c.key : spawnEdge ? this.keys.toCaller(c.key, spawnEdge) : undefined;
+      if (key) out.set(key.id, c.kind);
+    }
+    return out;
+  }
+}
+
+export const HappensBeforeFact: Fact<HappensBefore> = {
+  name: 'HappensBefore',
+  build: (facts) => new HappensBefore(facts.get(FunctionsFact), facts.get(CallGraphFact), facts.get(CfgFact), facts.get(GoroutinesFact)),
+};

@@ -1,0 +1,613 @@
+// Lock state: which mutexes must be held (and may be held) at every point of a function, in read or
+// write mode, as a forward dataflow over its CFG. Calls apply the callee's summary, computed bottom-up
+// (recursion is cut where a summary is still being built): the locks it leaves held, the locks it
+// releases without taking them (an unlock helper, or `…AndUnlock`), and, for deadlock rules, every
+// lock it takes itself or through its callees. Deferred unlocks run at the exit.
+//
+// What is held when a function starts ("requires") comes from its callers: the locks held at every
+// in-package call site (for unexported functions and `…Locked` helpers), the `…Locked` naming
+// convention and doc comments that say the caller holds a lock, and a first operation that unlocks.
+// A function literal starts with what is held where it runs: at the call that runs it, in the
+// helper that calls it while holding a lock (`withLock(mu, func() {...})`), or nothing in a goroutine.
+import type { Node } from 'web-tree-sitter';
+import type { Fact } from '../fact';
+import type { Package } from '../package';
+import { findLocalDeclaration } from '../scope';
+import { argumentsOf, parameterIndex } from '../syntax';
+import { cachedParent, cachedType } from '../tree-cache';
+import { packageTypes, typeOfExpr } from '../types';
+import { CallGraphFact, type CallGraph } from './callgraph';
+import { CfgFact, solveForward, type Cfg, type Cfgs, type FlowNode, type FlowOp } from './cfg';
+import { FunctionsFact, isInit, type FuncUnit, type Functions } from './functions';
+import { isAcquire, lockCallOf, LockKeys, modeOf, type LockKey, type LockMode } from './lock-keys';
+
+/** A lock held at a point: which mutex, in which mode, and the call that took it. */
+export interface Held { key: LockKey; mode: LockMode; site: Node; unit: FuncUnit }
+
+/**
+ * The locks held at a point. `assumed` says why the function is taken to run under its caller's
+ * locks when racelens cannot name them (a `…Locked` name, a doc comment): then it excludes all.
+ */
+export interface HeldSet { locks: ReadonlyMap<string, Held>; assumed?: string }
+
+export const NOTHING_HELD: HeldSet = { locks: new Map() };
+
+/** A lock a function takes, itself or through the calls in `via` (outermost first). */
+export interface Acquire { key: LockKey; mode: LockMode; site: Node; unit: FuncUnit; via: Node[] }
+
+/** What calling a function does to its caller's locks. */
+export interface LockEffect {
+  /** Held at the function's normal exit, deferred unlocks applied. */
+  leaves: Map<string, Held>;
+  /** Released without being taken first: the caller's locks. */
+  releases: Map<string, { key: LockKey; mode: LockMode }>;
+  /** Locks held when the function calls its i-th parameter (a func): `withLock(mu, f)`. */
+  paramCalls: Map<number, Map<string, Held>>;
+}
+
+/** The lock state of a function at a point, relative to its entry. */
+export interface State {
+  must: Map<string, Held>;
+  may: Map<string, Held>;
+  /** Keys released here without being taken here first (the caller's), on some path. */
+  released: Map<string, { key: LockKey; mode: LockMode }>;
+  /** Unlocks registered with defer on every path: they run at the exit. */
+  deferred: Map<string, LockKey>;
+}
+
+const EMPTY_STATE: State = { must: new Map(), may: new Map(), released: new Map(), deferred: new Map() };
+const EMPTY_EFFECT: LockEffect = { leaves: new Map(), releases: new Map(), paramCalls: new Map() };
+
+/** Text that contains a lock or unlock call. */
+const LOCK_TEXT = /\.\s*R?(?:Lock|Unlock)\s*\(\s*\)|(?<![\w$.])(?:lock|unlock)\s*\(\s*&/;
+
+/** Function names that say the caller holds the lock. `isLocked`-style predicates do not. */
+const LOCKED_NAME = /^(?!is[A-Z_]|has[A-Z_]|was[A-Z_])\w*(?:[a-z0-9_]Locked|LockHeld|NeedsLocks?|UnderLock)$/;
+
+/** Doc comment sentences that say the caller must hold a lock. */
+const REQUIRES_DOC = /(?:\block\b[^.]*\b(?:held|locked)\b|\b(?:must|should)\s+(?:be\s+)?(?:held|locked)\b|requires\s+(?:a\s+|the\s+)?(?:read\s+|write\s+)?lock|caller\s+(?:must|should)\s+hold|called\s+with\s+[\w.]*\s*(?:held|locked)|while\s+holding|with\s+[\w.]+\s+(?:held|locked)|\bholding\s+[\w.]*(?:mu|lock|mutex)\w*)/i;
+const NEGATED = /\bnot\b|\bwithout\b|n't\b|\bnever\b|\bunlocked\b/i;
+
+export class LockState {
+  readonly keys: LockKeys;
+  private readonly flows = new Map<FuncUnit, { cfg: Cfg; before: (State | undefined)[] }>();
+  private readonly effects = new Map<FuncUnit, LockEffect>();
+  private readonly acquiring = new Map<FuncUnit, Map<string, Acquire>>();
+  private readonly entries = new Map<string, HeldSet>();
+  private readonly inProgress = new Set<unknown>();
+  private readonly lockKeyCache = new Map<number, LockKey | null>();
+  private relevantNames?: Set<string>;
+
+  constructor(readonly pkg: Package, readonly fns: Functions, readonly calls: CallGraph, readonly cfgs: Cfgs) {
+    this.keys = new LockKeys(pkg);
+  }
+
+  /** The key a lock call locks or unlocks. */
+  keyOfLockCall(call: Node, unit: FuncUnit): LockKey | undefined {
+    let k = this.lockKeyCache.get(call.id);
+    if (k === undefined) {
+      const lc = lockCallOf(call);
+      this.lockKeyCache.set(call.id, (k = (lc && this.keys.ofMutex(lc.mutex, unit)) ?? null));
+    }
+    return k ?? undefined;
+  }
+
+  /**
+   * Whether a unit's lock state can change inside it: it locks or unlocks, or calls a function
+   * that may (by name, transitively: a cheap text test before any tree is read).
+   */
+  private lockRelevant(u: FuncUnit): boolean {
+    const text = u.file.text.slice(u.start, u.end);
+    if (LOCK_TEXT.test(text)) return true;
+    if (!this.relevantNames) this.relevantNames = this.computeRelevantNames();
+    if (!this.relevantNames.size) return false;
+    for (const m of text.matchAll(/([A-Za-z_][\w$]*)\s*\(/g)) if (this.relevantNames.has(m[1])) return true;
+    return false;
+  }
+
+  private computeRelevantNames(): Set<string> {
+    const names = new Set<string>();
+    const named = this.fns.all.filter((u) => u.name && !u.isLiteral);
+    const texts = new Map(named.map((u) => [u, u.file.text.slice(u.start, u.end)]));
+    for (const u of named) if (LOCK_TEXT.test(texts.get(u)!)) names.add(u.name!);
+    // Callers of those, by name, to a fixpoint: few rounds in practice.
+    for (let changed = names.size > 0, round = 0; changed && round < 8; round++) { // a budget: deeper chains of lock helpers are rare
+      changed = false;
+      for (const u of named) {
+        if (names.has(u.name!)) continue;
+        for (const m of texts.get(u)!.matchAll(/([A-Za-z_][\w$]*)\s*\(/g)) {
+          if (names.has(m[1])) { names.add(u.name!); changed = true; break; }
+        }
+      }
+    }
+    return names;
+  }
+
+  /** The dataflow of a unit relative to its entry (built on first use). */
+  private flow(u: FuncUnit): { cfg: Cfg; before: (State | undefined)[] } {
+    let f = this.flows.get(u);
+    if (f) return f;
+    const cfg = this.cfgs.of(u);
+    const init: State = { must: new Map(), may: new Map(), released: new Map(), deferred: new Map() };
+    this.inProgress.add(u);
+    try {
+      f = { cfg, before: solveForward(cfg, init, (n, s) => this.transfer(u, cfg, n, s), join, equal) };
+    } finally {
+      this.inProgress.delete(u);
+    }
+    this.flows.set(u, f);
+    return f;
+  }
+
+  private transfer(u: FuncUnit, cfg: Cfg, n: FlowNode, s: State, until = Infinity): State {
+    let out = s;
+    for (const op of cfg.ops(n)) {
+      if (op.end > until) break;
+      out = this.apply(u, op, out);
+    }
+    return out;
+  }
+
+  private apply(u: FuncUnit, op: FlowOp, s: State): State {
+    if (op.kind === 'unlock-value') {
+      const mutex = op.syntax.childForFieldName('operand');
+      const key = mutex && this.keys.ofMutex(mutex, u);
+      if (!key || !s.must.has(key.id)) return s;
+      const out = copy(s);
+      out.must.delete(key.id); // may be released from here on, by whoever calls it
+      return out;
+    }
+    if (op.kind !== 'call') return s;
+    const lc = lockCallOf(op.syntax);
+    if (lc) {
+      const key = this.keyOfLockCall(op.syntax, u);
+      if (!key || op.role === 'go') return s;
+      if (op.role === 'defer') {
+        if (isAcquire(lc.method)) return s;
+        const out = copy(s);
+        out.deferred.set(key.id, key);
+        return out;
+      }
+      const out = copy(s);
+      if (isAcquire(lc.method)) {
+        const held: Held = { key, mode: modeOf(lc.method), site: op.syntax, unit: u };
+        out.must.set(key.id, held);
+        out.may.set(key.id, held);
+      } else release(out, key, modeOf(lc.method));
+      return out;
+    }
+    const edges = this.calls.edgesOf(op.syntax, u).filter((e) => e.how !== 'callback' && e.how !== 'stringer');
+    if (!edges.length) return s;
+    let out = s;
+    if (op.role === 'go') {
+      // Lock hand-off: a goroutine that releases a lock its spawner holds takes it over.
+      for (const e of edges) {
+        for (const r of this.effect(e.callee).releases.values()) {
+          const k = this.keys.toCaller(r.key, e);
+          if (k && out.may.has(k.id)) { out = out === s ? copy(s) : out; out.must.delete(k.id); out.may.delete(k.id); }
+        }
+      }
+      return out;
+    }
+    for (const e of edges) {
+      const eff = this.effect(e.callee);
+      if (!eff.releases.size && !eff.leaves.size) continue;
+      if (out === s) out = copy(s);
+      for (const r of eff.releases.values()) {
+        const k = this.keys.toCaller(r.key, e);
+        if (!k) continue;
+        if (op.role === 'defer') out.deferred.set(k.id, k);
+        else release(out, k, r.mode);
+      }
+      // Locks left held count only when every possible callee leaves them (one for most calls).
+      if (op.role === 'defer' || edges.length > 1) continue;
+      for (const h of eff.leaves.values()) {
+        const k = this.keys.toCaller(h.key, e);
+        if (!k) continue;
+        const held = { ...h, key: k };
+        out.must.set(k.id, held);
+        out.may.set(k.id, held);
+      }
+    }
+    return out;
+  }
+
+  /** What calling `u` does to its caller's locks (empty for functions that touch no lock). */
+  effect(u: FuncUnit): LockEffect {
+    const cached = this.effects.get(u);
+    if (cached) return cached;
+    if (this.inProgress.has(u) || !u.body || !this.lockRelevant(u)) return EMPTY_EFFECT;
+    const { cfg, before } = this.flow(u);
+    const exit = before[cfg.exit];
+    const eff: LockEffect = { leaves: new Map(), releases: new Map(), paramCalls: new Map() };
+    if (exit) {
+      for (const [id, h] of exit.must) if (!exit.deferred.has(id) && visible(h.key, u)) eff.leaves.set(id, h);
+      for (const [id, r] of exit.released) if (visible(r.key, u)) eff.releases.set(id, r);
+      for (const [id, k] of exit.deferred) if (!exit.may.has(id) && visible(k, u)) eff.releases.set(id, { key: k, mode: 'w' });
+    }
+    // Calls of a func parameter while holding locks: the callback runs under them.
+    for (const n of cfg.nodes) {
+      const s = before[n.id];
+      if (!s || !s.must.size) continue;
+      for (const op of cfg.ops(n)) {
+        if (op.kind !== 'call' || op.role) continue;
+        const fn = op.syntax.childForFieldName('function');
+        if (fn?.type !== 'identifier') continue;
+        const index = paramIndexOf(fn, u);
+        if (index < 0) continue;
+        const held = this.transfer(u, cfg, n, s, op.start).must;
+        if (held.size) eff.paramCalls.set(index, new Map(held));
+      }
+    }
+    this.effects.set(u, eff);
+    return eff;
+  }
+
+  /**
+   * Every lock `u` takes while it runs, itself or through the functions it calls (at any depth, in
+   * the same goroutine), in `u`'s frame. A lock it first releases (its caller's) is not counted
+   * when it takes it again: that is the unlock-work-relock pattern, not re-entry.
+   */
+  acquires(u: FuncUnit): ReadonlyMap<string, Acquire> {
+    const cached = this.acquiring.get(u);
+    if (cached) return cached;
+    const out = new Map<string, Acquire>();
+    if (this.inProgress.has(`acq:${u.id}`) || !u.body) return out;
+    this.inProgress.add(`acq:${u.id}`);
+    try {
+      const cfg = this.cfgs.of(u);
+      const relevant = this.lockRelevant(u);
+      const before = relevant ? this.flow(u).before : undefined;
+      for (const n of cfg.nodes) {
+        const s0 = before?.[n.id];
+        if (before && !s0) continue; // unreachable
+        let s = s0;
+        for (const op of cfg.ops(n)) {
+          if (op.kind === 'call' && op.role !== 'go' && op.role !== 'defer') {
+            const lc = lockCallOf(op.syntax);
+            if (lc) {
+              const key = this.keyOfLockCall(op.syntax, u);
+              if (key && isAcquire(lc.method) && !s?.released.has(key.id) && !out.has(key.id)) out.set(key.id, { key, mode: modeOf(lc.method), site: op.syntax, unit: u, via: [] });
+            } else {
+              for (const e of this.calls.edgesOf(op.syntax, u)) {
+                if (e.how === 'callback' && !e.certain) continue;
+                for (const a of this.acquires(e.callee).values()) {
+                  const k = this.keys.toCaller(a.key, e);
+                  if (k && !s?.released.has(k.id) && !out.has(k.id)) out.set(k.id, { ...a, key: k, via: [op.syntax, ...a.via] });
+                }
+              }
+            }
+          }
+          if (s) s = this.apply(u, op, s);
+        }
+      }
+    } finally {
+      this.inProgress.delete(`acq:${u.id}`);
+    }
+    this.acquiring.set(u, out);
+    return out;
+  }
+
+  /**
+   * Locks held just before `offset` in `u`: what `u` took itself on every path, plus what was held
+   * when it started (minus what it may have released since). `proven` leaves out what is only
+   * assumed: callbacks of external functions that may run them later, `…Locked` names, doc comments.
+   */
+  heldAt(u: FuncUnit, offset: number, proven = false): HeldSet {
+    const entry = this.entry(u, proven);
+    if (!this.lockRelevant(u)) return entry;
+    const { cfg, before } = this.flow(u);
+    const n = cfg.nodeAt(offset);
+    const s0 = n ? before[n.id] : undefined;
+    if (!n || !s0) return entry;
+    const s = this.transfer(u, cfg, n, s0, offset);
+    if (!s.must.size && !s.released.size) return entry;
+    const locks = new Map(entry.locks);
+    for (const id of s.released.keys()) locks.delete(id);
+    for (const [id, h] of s.must) locks.set(id, h);
+    return { locks, assumed: entry.assumed };
+  }
+
+  /** Locks that may be held just before `offset` in `u` (on some path), those it started with included. */
+  mayHeldAt(u: FuncUnit, offset: number): Map<string, Held> {
+    const entry = this.entry(u, true);
+    const locks = new Map(entry.locks);
+    if (!this.lockRelevant(u)) return locks;
+    const { cfg, before } = this.flow(u);
+    const n = cfg.nodeAt(offset);
+    const s0 = n ? before[n.id] : undefined;
+    if (!n || !s0) return locks;
+    const s = this.transfer(u, cfg, n, s0, offset);
+    for (const [id, h] of s.may) locks.set(id, h);
+    return locks;
+  }
+
+  /** Locks held at the normal exit of `u` before deferred calls run, and the deferred unlocks. */
+  atExit(u: FuncUnit): { held: Map<string, Held>; deferred: Map<string, LockKey> } | undefined {
+    if (!this.lockRelevant(u)) return undefined;
+    const { cfg, before } = this.flow(u);
+    const s = before[cfg.exit];
+    return s && { held: s.must, deferred: s.deferred };
+  }
+
+  /** Units whose own code locks or unlocks (literals apart), in package order. */
+  lockingUnits(): FuncUnit[] {
+    return this.fns.all.filter((u) => {
+      const text = u.file.text.slice(u.start, u.end);
+      return LOCK_TEXT.test(text) && [...text.matchAll(new RegExp(LOCK_TEXT.source, 'g'))].some((m) => u.owns(u.start + m.index!));
+    });
+  }
+
+  /** Visits each operation of `u` in flow order with the state just before it (reachable code only). */
+  walk(u: FuncUnit, visit: (op: FlowOp, node: FlowNode, before: State) => void): void {
+    const { cfg, before } = this.lockRelevant(u) ? this.flow(u) : { cfg: this.cfgs.of(u), before: undefined };
+    for (const n of cfg.nodes) {
+      let s = before ? before[n.id] : EMPTY_STATE;
+      if (!s) continue;
+      for (const op of cfg.ops(n)) {
+        visit(op, n, s);
+        if (before) s = this.apply(u, op, s);
+      }
+    }
+  }
+
+  /** The state right after a node's operations (a return's operands included). */
+  after(u: FuncUnit, n: FlowNode): State | undefined {
+    if (!this.lockRelevant(u)) return EMPTY_STATE;
+    const { cfg, before } = this.flow(u);
+    const s = before[n.id];
+    return s && this.transfer(u, cfg, n, s);
+  }
+
+  /** The CFG of a unit, and the state before each node (undefined where unreachable). */
+  states(u: FuncUnit): { cfg: Cfg; before: readonly (State | undefined)[] } {
+    return this.lockRelevant(u) ? this.flow(u) : { cfg: this.cfgs.of(u), before: this.cfgs.of(u).nodes.map(() => EMPTY_STATE) };
+  }
+
+  /** The state of `u` before a flow node (relative to its entry), for rules that walk paths. */
+  stateBefore(u: FuncUnit, n: FlowNode): { must: ReadonlyMap<string, Held>; may: ReadonlyMap<string, Held> } | undefined {
+    if (!this.lockRelevant(u)) return { must: new Map(), may: new Map() };
+    return this.flow(u).before[n.id];
+  }
+
+  /** What is held when `u` starts running. */
+  entry(u: FuncUnit, proven = false): HeldSet {
+    const cacheKey = `${u.id}:${proven}`;
+    const cached = this.entries.get(cacheKey);
+    if (cached) return cached;
+    if (this.inProgress.has(cacheKey)) return NOTHING_HELD;
+    this.inProgress.add(cacheKey);
+    let result: HeldSet;
+    try {
+      result = u.isLiteral ? this.literalEntry(u, proven) : this.functionEntry(u, proven);
+    } finally {
+      this.inProgress.delete(cacheKey);
+    }
+    this.entries.set(cacheKey, result);
+    return result;
+  }
+
+  private literalEntry(u: FuncUnit, proven: boolean): HeldSet {
+    const parent = u.parent;
+    if (!parent) return NOTHING_HELD;
+    const lit = u.node;
+    const up = cachedParent(lit);
+    // Called where it stands: `func() {...}()`, deferred, or started as a goroutine.
+    if (up?.type === 'call_expression' && up.childForFieldName('function')?.id === lit.id) {
+      const stmt = cachedParent(up);
+      if (stmt?.type === 'go_statement') return NOTHING_HELD;
+      if (stmt?.type === 'defer_statement') return this.exitHeld(parent, proven);
+      return this.heldAt(parent, up.startIndex, proven);
+    }
+    // Passed to a call: it runs under what the caller holds there if the callee runs it before it
+    // returns, and under what a package helper holds when it calls it.
+    const call = up?.type === 'argument_list' ? cachedParent(up) : null;
+    if (call?.type === 'call_expression') {
+      const edges = this.calls.edgesOf(call, parent);
+      const own = edges.filter((e) => e.callee === u);
+      if (cachedParent(call)?.type === 'go_statement' && own.length) return NOTHING_HELD;
+      const helper = edges.filter((e) => e.callee !== u && e.how !== 'callback' && e.how !== 'stringer');
+      if (helper.length) {
+        const index = argIndex(call, lit);
+        const locks = new Map(this.heldAt(parent, call.startIndex, proven).locks);
+        for (const e of helper) {
+          for (const h of this.effect(e.callee).paramCalls.get(index)?.values() ?? []) {
+            const k = this.keys.toCaller(h.key, e);
+            if (k) locks.set(k.id, { ...h, key: k, mode: paramMode(call, h) });
+          }
+        }
+        return { locks };
+      }
+      // An external function that keeps the callback (AfterFunc, HandleFunc, errgroup.Go): nothing held.
+      if (!own.length) return NOTHING_HELD;
+      if (own.some((e) => e.certain) || !proven) return this.heldAt(parent, call.startIndex, proven);
+      return NOTHING_HELD;
+    }
+    // Stored or returned: it may run anywhere later. Races assume the locks around its creation.
+    return proven ? NOTHING_HELD : this.heldAt(parent, lit.startIndex, false);
+  }
+
+  private exitHeld(u: FuncUnit, proven: boolean): HeldSet {
+    const entry = this.entry(u, proven);
+    const exit = this.atExit(u);
+    if (!exit) return entry;
+    const locks = new Map(entry.locks);
+    for (const [id, h] of exit.held) locks.set(id, h);
+    return { locks, assumed: entry.assumed };
+  }
+
+  private functionEntry(u: FuncUnit, proven: boolean): HeldSet {
+    const name = u.name ?? '';
+    const locks = new Map<string, Held>();
+    // A first operation that unlocks: the caller holds it (`…AndUnlock`, unlock helpers).
+    for (const r of this.effect(u).releases.values()) locks.set(r.key.id, { key: r.key, mode: r.mode, site: u.node, unit: u });
+    if (name === 'init' && !u.recvType) return { locks };
+    const spawned = this.calls.callersOf(u).some((e) => e.role === 'go');
+    if (!proven && !spawned) {
+      const doc = this.docRequires(u);
+      if (doc) return this.merge(locks, doc);
+      if (LOCKED_NAME.test(name)) return this.merge(locks, this.receiverLocks(u, 'w', `its name, ${name}, says its caller holds the lock`));
+    }
+    if (spawned || (/^[A-Z]/.test(name) && !LOCKED_NAME.test(name))) return { locks };
+    // Unexported (or …Locked): the locks every in-package caller holds at the call.
+    const sites = this.calls.callersOf(u).filter((e) => (e.how === 'static' || e.how === 'interface') && !isInit(e.caller) && !e.role && !(e.caller.file.isTest && !u.file.isTest));
+    if (!sites.length) return { locks };
+    let common: Map<string, Held> | undefined;
+    let allAssumed = true;
+    for (const e of sites) {
+      if (this.inProgress.has(`${e.caller.id}:${proven}`)) continue; // recursion: agrees with the other callers
+      const held = this.heldAt(e.caller, e.call.startIndex, proven);
+      if (held.assumed && !held.locks.size) continue; // a …Locked caller holds whatever is needed
+      allAssumed &&= !!held.assumed;
+      const mine = new Map<string, Held>();
+      for (const h of held.locks.values()) {
+        const k = this.keys.toCallee(h.key, e);
+        if (k) mine.set(k.id, { ...h, key: k });
+      }
+      if (!common) common = mine;
+      else for (const [id, h] of common) {
+        const other = mine.get(id);
+        if (!other) common.delete(id);
+        else if (other.mode === 'r' && h.mode === 'w') common.set(id, { ...h, mode: 'r' });
+      }
+    }
+    for (const [id, h] of common ?? []) locks.set(id, h);
+    return { locks, ...(common === undefined && allAssumed && !proven && sites.length ? { assumed: 'every caller holds a lock it assumes' } : {}) };
+  }
+
+  private merge(locks: Map<string, Held>, extra: HeldSet): HeldSet {
+    const out = new Map(locks);
+    for (const [id, h] of extra.locks) out.set(id, h);
+    return { locks: out, assumed: extra.locks.size ? undefined : extra.assumed };
+  }
+
+  /** The receiver's one mutex (a field or embedded), else "whatever guards the data" (assumed). */
+  private receiverLocks(u: FuncUnit, mode: LockMode, why: string, named?: string[]): HeldSet {
+    const recv = u.outermost.recvType;
+    const fields = recv ? packageTypes(this.pkg).structs.get(recv) : undefined;
+    const mutexes = [...fields ?? []].filter(([, f]) => {
+      const t = f.type.kind === 'pointer' ? f.type.elem : f.type;
+      return t?.kind === 'mutex' || t?.kind === 'rwmutex';
+    });
+    const byName = named ? mutexes.filter(([n]) => named.includes(n)) : [];
+    const pick = byName.length ? byName : mutexes;
+    if (pick.length === 1 && u.outermost.recvName) {
+      const [fname] = pick[0];
+      const key = this.keys.extend(this.recvKey(u), [fname], u);
+      return { locks: new Map([[key.id, { key, mode, site: u.node, unit: u }]]) };
+    }
+    return { locks: new Map(), assumed: why };
+  }
+
+  private recvKey(u: FuncUnit): LockKey {
+    const name = u.outermost.recvName ?? 'recv';
+    return { root: { kind: 'recv' }, path: [], id: 'recv', text: name };
+  }
+
+  /** "Lock should be held", "requires a lock on ac.mu", "ac.mu must be held by the caller". */
+  private docRequires(u: FuncUnit): HeldSet | undefined {
+    const doc = docComment(u);
+    if (!doc) return undefined;
+    for (const sentence of doc.split(/(?<=[.;:])\s+|\n\s*\n/)) {
+      if (!REQUIRES_DOC.test(sentence) || NEGATED.test(sentence)) continue;
+      const mode: LockMode = /\bread\s*lock|\bRLock/i.test(sentence) ? 'r' : 'w';
+      const names = [...sentence.matchAll(/[\w]+(?:\.[\w]+)*/g)].map((m) => m[0].split('.').pop()!);
+      // A package-level mutex named in the sentence.
+      for (const n of names) {
+        const spec = this.pkg.decls.get(n)?.find((d) => cachedType(d) === 'var_spec');
+        const file = spec && this.pkg.fileOf(spec);
+        const nameNode = spec?.childrenForFieldName('name').find((x) => x?.text === n);
+        const t = file && nameNode ? typeOfExpr(nameNode, file, this.pkg) : undefined;
+        if (t?.kind === 'mutex' || t?.kind === 'rwmutex') {
+          const key: LockKey = { root: { kind: 'pkgvar', name: n }, path: [], id: `pkgvar:${n}`, shared: { id: `pkgvar:${n}`, scope: 'package', name: n }, text: n };
+          return { locks: new Map([[key.id, { key, mode, site: u.node, unit: u }]]) };
+        }
+      }
+      return this.receiverLocks(u, mode, `its doc comment says the caller holds the lock`, names);
+    }
+    return undefined;
+  }
+}
+
+/** Keys a caller can see: not the callee's own locals (a literal shares its function's). */
+function visible(k: LockKey, u: FuncUnit): boolean {
+  if (k.root.kind !== 'local') return true;
+  return u.isLiteral && (k.root.at < u.start || k.root.at >= u.end);
+}
+
+function copy(s: State): State {
+  return { must: new Map(s.must), may: new Map(s.may), released: new Map(s.released), deferred: new Map(s.deferred) };
+}
+
+function release(s: State, key: LockKey, mode: LockMode): void {
+  if (!s.may.has(key.id)) s.released.set(key.id, { key, mode });
+  s.must.delete(key.id);
+  s.may.delete(key.id);
+}
+
+function join(a: State, b: State): State {
+  const must = new Map<string, Held>();
+  for (const [id, h] of a.must) {
+    const o = b.must.get(id);
+    if (o) must.set(id, h.mode === 'w' && o.mode === 'w' ? h : { ...h, mode: 'r' });
+  }
+  const may = new Map(a.may);
+  for (const [id, h] of b.may) if (!may.has(id) || h.mode === 'w') may.set(id, h);
+  const released = new Map(a.released);
+  for (const [id, r] of b.released) released.set(id, r);
+  const deferred = new Map<string, LockKey>();
+  for (const [id, k] of a.deferred) if (b.deferred.has(id)) deferred.set(id, k);
+  return { must, may, released, deferred };
+}
+
+function sameKeys<V extends { mode?: LockMode }>(a: Map<string, V>, b: Map<string, V>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, v] of a) {
+    const o = b.get(id);
+    if (!o || o.mode !== v.mode) return false;
+  }
+  return true;
+}
+
+function equal(a: State, b: State): boolean {
+  return sameKeys(a.must, b.must) && sameKeys(a.may, b.may) && sameKeys(a.released, b.released) && a.deferred.size === b.deferred.size;
+}
+
+/** The index of the parameter of `u` an identifier names, or -1. */
+function paramIndexOf(id: Node, u: FuncUnit): number {
+  const decl = findLocalDeclaration(id, id.text);
+  return decl && decl.id === u.node.id ? parameterIndex(u.node, id.text) : -1;
+}
+
+function argIndex(call: Node, arg: Node): number {
+  return argumentsOf(call).findIndex((a) => a.id === arg.id);
+}
+
+/** `withLock(mu.RLocker(), f)`: a lock taken through an RLocker is a read lock. */
+function paramMode(call: Node, h: Held): LockMode {
+  if (h.key.root.kind !== 'param') return h.mode;
+  const arg = argumentsOf(call)[h.key.root.index];
+  return arg && /\.RLocker\s*\(\s*\)$/.test(arg.text) ? 'r' : h.mode;
+}
+
+/** The `//` comment lines right above a function declaration, joined. */
+export function docComment(u: FuncUnit): string | undefined {
+  const text = u.file.text;
+  const lines: string[] = [];
+  let end = u.start;
+  for (;;) {
+    const lineEnd = text.lastIndexOf('\n', end - 1);
+    if (lineEnd < 0) break;
+    const lineStart = text.lastIndexOf('\n', lineEnd - 1) + 1;
+    const line = text.slice(lineStart, lineEnd).trim();
+    if (!line.startsWith('//')) break;
+    lines.unshift(line.replace(/^\/\/\s?/, ''));
+    end = lineStart;
+  }
+  return lines.length ? lines.join('\n') : undefined;
+}
+
+export const LockStateFact: Fact<LockState> = {
+  name: 'LockState',
+  build: (facts) => new LockState(facts.pkg, facts.get(FunctionsFact), facts.get(CallGraphFact), facts.get(CfgFact)),
+};

@@ -1,0 +1,453 @@
+// The shared state of a package and who touches it: package-level variables, struct fields of
+// types that goroutines, handlers or locking methods share, and locals captured by goroutine
+// closures. Each access knows the threads that may run it (Goroutines), the locks held there
+// (LockState) and is ordered against goroutines by happens-before. A conflict is two accesses,
+// one a write, that may run at the same time with no lock held in common.
+//
+// Text search finds candidate positions; each is then checked in the tree (an identifier, not
+// shadowed, the right struct type). Mutexes, WaitGroups, atomics, channels and funcs are never data.
+import type { Node } from 'web-tree-sitter';
+import type { Fact } from '../fact';
+import type { Package } from '../package';
+import { query } from '../parser';
+import { findLocalDeclaration, mayDeclare } from '../scope';
+import type { SourceFile } from '../source-file';
+import { cachedType } from '../tree-cache';
+import { fieldOf, packageTypes, structNameOf, typeOfIdentifier, typeOfExpr, type GoType } from '../types';
+import { CallGraphFact, type CallGraph } from './callgraph';
+import { FunctionsFact, isInit, type FuncUnit, type Functions } from './functions';
+import { GoroutinesFact, type Goroutines, type Root } from './goroutines';
+import { HappensBeforeFact, type HappensBefore } from './happens-before';
+import type { SharedLock } from './lock-keys';
+import { LockStateFact, type HeldSet, type LockState } from './lock-state';
+
+export interface SharedVar {
+  /** `pkgvar:name`, `field:Type.name` or `local:<file>:<decl>:name`. */
+  key: string;
+  /** How code names it: `cache`, `c.items`'s `items`. */
+  name: string;
+  kind: 'pkgvar' | 'field' | 'local';
+  type?: GoType;
+  /** The declaring spec (var_spec, field_declaration, or local declaration). */
+  decl?: Node;
+  /** For fields: the struct type's name. */
+  structName?: string;
+  accesses: Access[];
+}
+
+export interface Access {
+  v: SharedVar;
+  /** The identifier or selector expression naming the variable. */
+  expr: Node;
+  file: SourceFile;
+  unit?: FuncUnit;
+  write: boolean;
+  /** m[k] = v, delete(m, k), m[k]++: the map's contents change, not the variable. */
+  element: boolean;
+  /** &x: the address escapes, so racelens cannot follow every use. */
+  addressTaken: boolean;
+  /** For fields: reached through the enclosing method's receiver (the same instance only within that type's methods). */
+  viaReceiver?: boolean;
+}
+
+/** Where an access runs: in a root's thread, or in code no root reaches (before goroutines, or in their spawner). */
+export type Thread = Root | 'main';
+
+/** Why two accesses may run at the same time: the thread of each, and for one thread, why it overlaps itself. */
+export interface Overlap { a: Thread; b: Thread; why?: string }
+
+export interface Conflict { write: Access; other: Access; overlap: Overlap }
+
+const DATA_EXCLUDED = new Set(['mutex', 'rwmutex', 'waitgroup', 'once', 'cond', 'atomic', 'syncmap', 'chan', 'func']);
+
+/** Mutexes, WaitGroups, atomics, channels and funcs (or pointers to them) are not data racelens tracks. */
+export function isSyncType(t: GoType | undefined): boolean {
+  if (!t) return false;
+  if (DATA_EXCLUDED.has(t.kind)) return true;
+  return t.kind === 'pointer' && !!t.elem && DATA_EXCLUDED.has(t.elem.kind);
+}
+
+function escape(name: string): string { return name.replace(/[$]/g, '\\$'); }
+
+function isAssignTarget(x: Node): boolean {
+  const list = x.parent;
+  if (list?.type !== 'expression_list') return false;
+  const stmt = list.parent;
+  if (stmt?.type !== 'assignment_statement') return false;
+  return stmt.childForFieldName('left')?.id === list.id;
+}
+
+/** Read or write, element or whole, for the expression naming a variable. */
+export function classify(expr: Node): Pick<Access, 'write' | 'element' | 'addressTaken'> {
+  const parent = expr.parent;
+  if (parent?.type === 'index_expression' && parent.childForFieldName('operand')?.id === expr.id) {
+    const write = isAssignTarget(parent) || parent.parent?.type === 'inc_statement' || parent.parent?.type === 'dec_statement';
+    return { write, element: write, addressTaken: false };
+  }
+  if (parent?.type === 'argument_list' && parent.namedChild(0)?.id === expr.id) {
+    const fn = parent.parent?.childForFieldName('function');
+    if (fn?.type === 'identifier' && (fn.text === 'delete' || fn.text === 'clear') && !findLocalDeclaration(fn, fn.text)) {
+      return { write: true, element: true, addressTaken: false };
+    }
+  }
+  if (isAssignTarget(expr) || parent?.type === 'inc_statement' || parent?.type === 'dec_statement') {
+    return { write: true, element: false, addressTaken: false };
+  }
+  const addressTaken = parent?.type === 'unary_expression' && parent.child(0)?.text === '&';
+  return { write: false, element: false, addressTaken };
+}
+
+interface Occurrence { file: SourceFile; at: number; end: number }
+
+export class SharedState {
+  readonly vars: SharedVar[] = [];
+  private readonly byKey = new Map<string, SharedVar>();
+  private readonly threadCache = new Map<Access, Thread[]>();
+  private readonly heldCache = new Map<Access, HeldSet>();
+
+  constructor(readonly pkg: Package, readonly fns: Functions, readonly calls: CallGraph, readonly goroutines: Goroutines, readonly locks: LockState, readonly hb: HappensBefore) {
+    const racy = goroutines.roots.some((r) => r.kind !== 'api');
+    const readLocks = pkg.files.some((f) => f.text.includes('.RLock()'));
+    if (!racy && !readLocks) return;
+    // Without read locks a variable matters only if some access can run concurrently.
+    const relevant = readLocks ? undefined : (u: FuncUnit | undefined) => !!u && !isInit(u) && goroutines.mayRunConcurrently(u);
+    this.collectPackageVars(relevant);
+    this.collectCapturedLocals();
+    this.collectFields(this.sharedStructs(), relevant);
+    for (const v of this.vars) if (v.accesses.length && v.accesses.some((a) => a.write)) this.byKey.set(v.key, v);
+    this.vars.splice(0, this.vars.length, ...this.byKey.values());
+  }
+
+  /** The threads that may run an access; 'main' when no root does. */
+  threadsOf(a: Access): Thread[] {
+    let t = this.threadCache.get(a);
+    if (t) return t;
+    if (!a.unit || isInit(a.unit) || this.inOnceDo(a.unit)) t = [];
+    else {
+      const roots = a.viaReceiver ? this.goroutines.reachOnReceiver(a.unit) : this.goroutines.reach(a.unit);
+      t = roots.size ? [...roots] : ['main'];
+    }
+    this.threadCache.set(a, t);
+    return t;
+  }
+
+  /** Locks held at an access (assumed ones included: races are reported only when none can be held). */
+  heldAt(a: Access): HeldSet {
+    let h = this.heldCache.get(a);
+    if (!h) this.heldCache.set(a, (h = a.unit ? this.locks.heldAt(a.unit, a.expr.startIndex) : { locks: new Map() }));
+    return h;
+  }
+
+  /** The locks held at an access as shared across functions (`T.mu`), by id, with their modes. */
+  sharedLocks(a: Access): Map<string, { lock: SharedLock; mode: 'r' | 'w' }> {
+    const out = new Map<string, { lock: SharedLock; mode: 'r' | 'w' }>();
+    for (const h of this.heldAt(a).locks.values()) {
+      const s = h.key.shared;
+      if (s && out.get(s.id)?.mode !== 'w') out.set(s.id, { lock: s, mode: h.mode });
+    }
+    return out;
+  }
+
+  /** Whether two accesses hold a lock in common that excludes them (one holds it for writing). */
+  excluded(a: Access, b: Access): boolean {
+    if (this.heldAt(a).assumed || this.heldAt(b).assumed) return true;
+    const la = this.sharedLocks(a), lb = this.sharedLocks(b);
+    for (const [id, { mode }] of la) {
+      const o = lb.get(id);
+      if (o && (mode === 'w' || o.mode === 'w')) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether two accesses may run at the same time, and in which threads. Exported methods alone
+   * never overlap (callers may serialise them): a goroutine or handler is needed. `withApi` false
+   * leaves exported methods out altogether.
+   */
+  overlap(a: Access, b: Access, withApi = true): Overlap | undefined {
+    const ta = this.threadsOf(a), tb = this.threadsOf(b);
+    for (const x of ta) {
+      for (const y of tb) {
+        const o = this.threadsOverlap(a, x, b, y, withApi);
+        if (o) return o;
+      }
+    }
+    return undefined;
+  }
+
+  private threadsOverlap(a: Access, x: Thread, b: Access, y: Thread, withApi: boolean): Overlap | undefined {
+    if (x === 'main' && y === 'main') return undefined;
+    if (x === 'main' || y === 'main') {
+      // Code no root runs is ordered before every goroutine, unless it runs in a spawner after the spawn.
+      const [m, r] = x === 'main' ? [a, y as Root] : [b, x];
+      if (!r.site || !m.unit) return undefined;
+      return this.hb.orderAgainst(m.unit, m.expr.startIndex, r) === 'concurrent' ? { a: x, b: y } : undefined;
+    }
+    if (!withApi && (x.kind === 'api' || y.kind === 'api')) return undefined;
+    if (x === y) return x.self ? { a: x, b: y, why: x.selfWhy } : undefined;
+    if (x.kind === 'api' && y.kind === 'api') return undefined;
+    // One function started from two places on a receiver: most likely two instances.
+    if ((a.viaReceiver || b.viaReceiver) && x.unit === y.unit) return undefined;
+    if (this.ordered(a, x, y) || this.ordered(b, y, x)) return undefined;
+    if (this.hb.rootsOrdered(x, y)) return undefined;
+    return { a: x, b: y };
+  }
+
+  /** Access `a`, running in thread `x`, is ordered against every run of goroutine `y`. */
+  private ordered(a: Access, x: Root, y: Root): boolean {
+    if (!a.unit) return false;
+    if (y.site) {
+      const o = this.hb.orderAgainst(a.unit, a.expr.startIndex, y);
+      if (o === 'before' || o === 'after') return true;
+    }
+    return x.kind === 'api' && this.hb.lifecycleBefore(a.unit, y);
+  }
+
+  /** Pairs with at least one write that may run at the same time with no lock held in common. */
+  conflicts(v: SharedVar, withApi = true): Conflict[] {
+    // A budget: the pair check is quadratic; past 400 accesses of one variable the rest are not paired.
+    const list = v.accesses.slice(0, 400);
+    const out: Conflict[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (!a.write || !this.threadsOf(a).length) continue;
+      for (let j = 0; j < list.length; j++) {
+        const b = list[j];
+        if (j < i && b.write) continue; // the pair was seen from b's side
+        if (!this.threadsOf(b).length || this.excluded(a, b)) continue;
+        const overlap = this.overlap(a, b, withApi);
+        if (!overlap) continue;
+        if (!b.write && a.unit && b.unit && this.hb.publishedBefore({ unit: a.unit, offset: a.expr.startIndex }, { unit: b.unit, node: a === b ? a.expr : b.expr })) continue;
+        out.push({ write: a, other: b, overlap });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Mutexes that guard v: held at some access that may run concurrently, and owned by the same
+   * object (a field's own struct, or the package for package-level state). Locks held incidentally,
+   * say a connection's mutex while a request field is read, are not evidence.
+   */
+  guards(v: SharedVar): Map<string, SharedLock> {
+    const out = new Map<string, SharedLock>();
+    for (const a of v.accesses) {
+      if (!this.inConcurrentCode(a)) continue;
+      for (const [id, { lock }] of this.sharedLocks(a)) if (ownsLock(v, lock)) out.set(id, lock);
+    }
+    return out;
+  }
+
+  /** Whether an access runs in a goroutine, handler or locking method, or in a function that starts goroutines. */
+  inConcurrentCode(a: Access): boolean {
+    const threads = this.threadsOf(a);
+    return threads.some((t) => t !== 'main') || (threads.length > 0 && !!a.unit && this.goroutines.spawnedIn(a.unit).length > 0);
+  }
+
+  /** A literal passed to once.Do runs once, and Do orders it before every later Do returns. */
+  private inOnceDo(u: FuncUnit): boolean {
+    for (let lit: FuncUnit | undefined = u; lit?.parent; lit = lit.parent) {
+      const args = lit.node.parent;
+      const call = args?.type === 'argument_list' ? args.parent : null;
+      const fn = call?.childForFieldName('function');
+      if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Do') continue;
+      const operand = fn.childForFieldName('operand');
+      const t = operand ? typeOfExpr(operand, lit.file, this.pkg) : undefined;
+      if (!t || t.kind === 'once' || (t.kind === 'pointer' && t.elem?.kind === 'once')) return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Collecting variables and accesses
+
+  private occurrencesByName(names: string[], pattern: (alternatives: string) => string, nameOf: (m: RegExpMatchArray) => string): Map<string, Occurrence[]> {
+    const out = new Map<string, Occurrence[]>();
+    const patterns: RegExp[] = [];
+    for (let i = 0; i < names.length; i += 200) patterns.push(new RegExp(pattern(names.slice(i, i + 200).map(escape).join('|')), 'g'));
+    for (const file of this.pkg.files) {
+      for (const re of patterns) {
+        for (const m of file.text.matchAll(re)) {
+          const name = nameOf(m);
+          const o = { file, at: m.index!, end: m.index! + m[0].length };
+          const list = out.get(name);
+          if (list) list.push(o); else out.set(name, [o]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Struct types whose fields can be shared: receivers of the methods that are or start concurrent
+   * work, and the types of package variables and captured locals. Other structs' fields are only
+   * ever reached through one instance per call.
+   */
+  private sharedStructs(): Set<string> {
+    const out = new Set<string>();
+    for (const r of this.goroutines.roots) {
+      const t = r.unit.outermost.recvType ?? r.spawner?.outermost.recvType;
+      if (t) out.add(t);
+    }
+    for (const v of this.vars) {
+      const name = structNameOf(v.type);
+      if (name) out.add(name);
+    }
+    return out;
+  }
+
+  private collectPackageVars(relevant?: (u: FuncUnit | undefined) => boolean): void {
+    const byName = new Map<string, SharedVar>();
+    for (const [name, decls] of this.pkg.decls) {
+      if (decls.length !== 1 || cachedType(decls[0]) !== 'var_spec' || name === '_') continue;
+      const spec = decls[0];
+      const file = this.pkg.fileOf(spec);
+      const nameNode = spec.childrenForFieldName('name').find((n) => n?.text === name);
+      const type = file && nameNode ? typeOfIdentifier(nameNode, file, this.pkg) : undefined;
+      if (isSyncType(type)) continue;
+      byName.set(name, { key: `pkgvar:${name}`, name, kind: 'pkgvar', type, decl: spec, accesses: [] });
+    }
+    if (!byName.size) return;
+    const found = this.occurrencesByName([...byName.keys()], (alts) => `(?<![\\w.$])(?:${alts})(?![\\w$])`, (m) => m[0]);
+    // mayDeclare scans a whole function's text: once per function and name.
+    const mayDeclareIn = new Map<string, boolean>();
+    for (const [name, list] of found) {
+      if (relevant && !list.some((o) => relevant(this.fns.unitAt(o.file, o.at, o.end)))) continue;
+      const v = byName.get(name)!;
+      for (const { file, at, end } of list) {
+        const node = file.root.descendantForIndex(at, end);
+        if (node?.type !== 'identifier' || node.text !== name) continue;
+        if (node.parent?.type === 'var_spec' && node.parent.id === v.decl?.id) continue;
+        const unit = this.fns.enclosing(node);
+        const top = unit?.outermost;
+        if (top) {
+          const key = `${top.id}\u0000${name}`;
+          let may = mayDeclareIn.get(key);
+          if (may === undefined) mayDeclareIn.set(key, (may = mayDeclare(file.text.slice(top.start, top.end), name)));
+          if (may && findLocalDeclaration(node, name)) continue;
+        }
+        v.accesses.push({ v, expr: node, file, unit, ...classify(node) });
+      }
+    }
+    this.vars.push(...byName.values());
+  }
+
+  private collectFields(shared: Set<string>, relevant?: (u: FuncUnit | undefined) => boolean): void {
+    const byKey = new Map<string, SharedVar>();
+    const names = new Set<string>();
+    for (const [structName, fields] of packageTypes(this.pkg).structs) {
+      if (!shared.has(structName)) continue;
+      for (const [name, f] of fields) {
+        if (isSyncType(f.type) || f.embedded) continue;
+        byKey.set(`field:${structName}.${name}`, { key: `field:${structName}.${name}`, name, kind: 'field', type: f.type, decl: f.node, structName, accesses: [] });
+        names.add(name);
+      }
+    }
+    if (!names.size) return;
+    const found = this.occurrencesByName([...names], (alts) => `\\.\\s*(?:${alts})(?![\\w$])`, (m) => m[0].replace(/^\.\s*/, ''));
+    for (const [name, list] of found) {
+      if (relevant && !list.some((o) => relevant(this.fns.unitAt(o.file, o.at, o.end)))) continue;
+      for (const { file, end } of list) {
+        const node = file.root.descendantForIndex(end - name.length, end);
+        if (node?.type !== 'field_identifier' || node.parent?.type !== 'selector_expression') continue;
+        const sel = node.parent;
+        const base = this.sharedBase(sel);
+        if (!base) continue;
+        const operand = sel.childForFieldName('operand')!;
+        const owner = this.fieldOwner(operand, name, file);
+        const v = owner && byKey.get(`field:${owner}.${name}`);
+        if (!v) continue;
+        v.accesses.push({ v, expr: sel, file, unit: this.fns.enclosing(sel), ...classify(sel), viaReceiver: base === 'receiver' });
+      }
+    }
+    this.vars.push(...byKey.values());
+  }
+
+  /** The struct that declares field `name` of the operand's type (promoted fields included). */
+  private fieldOwner(operand: Node, name: string, file: SourceFile): string | undefined {
+    const type = this.calls.typeNameOf(operand, file);
+    if (!type) return undefined;
+    const f = fieldOf({ kind: 'struct', text: type, name: type }, name, this.pkg);
+    return f?.owner ?? type;
+  }
+
+  /**
+   * Whether `x.f` reaches a possibly shared object: through the method's receiver, a package-level
+   * variable, or a variable a closure captured. A parameter or a value made in this function is a
+   * different instance each time, so its fields are not shared state.
+   */
+  private sharedBase(sel: Node): 'receiver' | 'pkgvar' | 'captured' | undefined {
+    let root: Node | null = sel.childForFieldName('operand');
+    while (root && (root.type === 'selector_expression' || root.type === 'index_expression' || root.type === 'parenthesized_expression')) {
+      root = root.type === 'parenthesized_expression' ? root.namedChild(0) : root.childForFieldName('operand');
+    }
+    if (root?.type !== 'identifier') return undefined;
+    if (this.fns.isReceiver(root)) return 'receiver';
+    const decl = findLocalDeclaration(root, root.text);
+    if (!decl) return this.pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec') ? 'pkgvar' : undefined;
+    const unit = this.fns.enclosing(sel);
+    if (unit?.outermost.recvName === root.text) return 'receiver';
+    // Captured: declared outside the innermost function literal that uses it.
+    const captured = !!unit?.parent && (decl.endIndex <= unit.start || decl.startIndex >= unit.end) && decl.id !== unit.node.id;
+    return captured ? 'captured' : undefined;
+  }
+
+  /** Locals of a function that a goroutine literal started in it also uses. */
+  private collectCapturedLocals(): void {
+    const seen = new Set<string>();
+    for (const root of this.goroutines.roots) {
+      const lit = root.unit;
+      if (!lit.isLiteral || !lit.body || !root.spawner || root.kind === 'handler') continue;
+      const outer = root.spawner.outermost;
+      for (const { node: id } of query('(identifier) @id').captures(lit.body)) {
+        const decl = findLocalDeclaration(id, id.text);
+        if (!decl || (decl.startIndex >= lit.node.startIndex && decl.endIndex <= lit.node.endIndex)) continue;
+        const key = `local:${lit.file.path}:${decl.startIndex}:${id.text}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const type = typeOfIdentifier(id, lit.file, this.pkg);
+        if (isSyncType(type)) continue;
+        const v: SharedVar = { key, name: id.text, kind: 'local', decl, type, accesses: [] };
+        const text = lit.file.text;
+        const re = new RegExp(`(?<![\\w.$])${escape(id.text)}(?![\\w$])`, 'g');
+        re.lastIndex = outer.node.startIndex;
+        for (let m = re.exec(text); m && m.index < outer.node.endIndex; m = re.exec(text)) {
+          const node = lit.file.root.descendantForIndex(m.index, m.index + id.text.length);
+          if (node?.type !== 'identifier' || node.text !== id.text) continue;
+          const d = findLocalDeclaration(node, id.text);
+          if (!d || d.startIndex !== decl.startIndex) continue;
+          if (isDeclaringOccurrence(node)) continue;
+          v.accesses.push({ v, expr: node, file: lit.file, unit: this.fns.enclosing(node), ...classify(node) });
+        }
+        this.vars.push(v);
+      }
+    }
+  }
+}
+
+/** The identifier is the name being declared (`x := ...`, `var x`, a parameter, a range key). */
+function isDeclaringOccurrence(node: Node): boolean {
+  const p = node.parent;
+  if (p?.type === 'var_spec' || p?.type === 'parameter_declaration' || p?.type === 'const_spec') return true;
+  if (p?.type !== 'expression_list') return false;
+  const owner = p.parent;
+  return (owner?.type === 'short_var_declaration' || owner?.type === 'range_clause') && owner.childForFieldName('left')?.id === p.id
+    && (owner.type === 'short_var_declaration' || owner.children.some((c) => c?.type === ':='));
+}
+
+function ownsLock(v: SharedVar, lock: SharedLock): boolean {
+  if (v.kind === 'field') return lock.scope === 'struct' && lock.struct === v.structName;
+  return lock.scope === 'package' || (v.kind === 'local' && lock.scope === 'local');
+}
+
+/** Only read locks held: a write here races with the other readers. */
+export function onlyReadLocked(held: HeldSet): boolean {
+  if (held.assumed || !held.locks.size) return false;
+  for (const h of held.locks.values()) if (h.mode === 'w') return false;
+  return true;
+}
+
+export const SharedStateFact: Fact<SharedState> = {
+  name: 'SharedState',
+  build: (facts) => new SharedState(facts.pkg, facts.get(FunctionsFact), facts.get(CallGraphFact), facts.get(GoroutinesFact), facts.get(LockStateFact), facts.get(HappensBeforeFact)),
+};

@@ -1,0 +1,30 @@
+// Small syntax helpers shared by the engine and the rules: arguments, parameters, parentheses.
+import type { Node } from 'web-tree-sitter';
+
+/** The arguments of a call, comments left out. */
+export function argumentsOf(call: Node): Node[] {
+  return call.childForFieldName('arguments')?.namedChildren.filter((n): n is Node => !!n && n.type !== 'comment') ?? [];
+}
+
+/** The parameter names of a function node in order (receiver excluded); undefined for an unnamed one. */
+export function parameterNames(fn: Node): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
+  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (p?.type !== 'parameter_declaration' && p?.type !== 'variadic_parameter_declaration') continue;
+    const names = p.childrenForFieldName('name');
+    if (!names.length) out.push(undefined);
+    for (const n of names) out.push(n?.text);
+  }
+  return out;
+}
+
+/** The index of parameter `name` of a function node (receiver excluded), or -1. */
+export function parameterIndex(fn: Node, name: string): number {
+  return parameterNames(fn).indexOf(name);
+}
+
+/** The expression inside any parentheses. */
+export function unparen(n: Node): Node {
+  while (n.type === 'parenthesized_expression' && n.namedChild(0)) n = n.namedChild(0)!;
+  return n;
+}

@@ -1,0 +1,348 @@
+// blocking-under-lock: a channel send or receive, or wg.Wait(), while holding a mutex that the
+// goroutine on the other side must take before it gets to its end of the operation. Each waits for
+// the other: a deadlock that only shows under the right interleaving.
+import type { Node } from 'web-tree-sitter';
+import { CallGraphFact } from '../../engine/analysis/callgraph';
+import { FunctionsFact, type FuncUnit, type Functions } from '../../engine/analysis/functions';
+import { GoroutinesFact } from '../../engine/analysis/goroutines';
+import { isAcquire, lockCallOf, modeOf, type LockKeys, type LockMode, type SharedLock } from '../../engine/analysis/lock-keys';
+import { LockStateFact } from '../../engine/analysis/lock-state';
+import type { Package } from '../../engine/package';
+import type { RelatedLocation, Rule } from '../../engine/rule';
+import { findLocalDeclaration } from '../../engine/scope';
+import type { SourceFile } from '../../engine/source-file';
+import { cachedType } from '../../engine/tree-cache';
+import { packageTypes, typeOfExpr } from '../../engine/types';
+import { relatedAt, where } from './helpers';
+
+type SiteKind = 'send' | 'recv' | 'close' | 'done' | 'wait';
+
+/** One use of a channel or WaitGroup that synchronises with another goroutine. */
+interface Site { node: Node; kind: SiteKind; unit?: FuncUnit; deferred: boolean }
+
+interface SyncVar {
+  /** Passed, returned, stored elsewhere, exported, or of unknown origin: uses racelens cannot see. */
+  escapes: boolean;
+  /** Made with a capacity other than 0 somewhere: sends may not block. */
+  buffered: boolean;
+  sites: Site[];
+}
+
+function escapeRe(s: string): string { return s.replace(/[$]/g, '\\$'); }
+
+/** `make(chan T)` → 'unbuffered', `make(chan T, n)` → 'buffered'; undefined for anything else. */
+function madeChannel(value: Node | null | undefined): 'unbuffered' | 'buffered' | undefined {
+  if (value?.type !== 'call_expression') return undefined;
+  const fn = value.childForFieldName('function');
+  const args = value.childForFieldName('arguments')?.namedChildren ?? [];
+  if (fn?.type !== 'identifier' || fn.text !== 'make' || args[0]?.type !== 'channel_type') return undefined;
+  return args.length >= 2 && args[1]?.text !== '0' ? 'buffered' : 'unbuffered';
+}
+
+/** A fresh WaitGroup: `sync.WaitGroup{}`, `&sync.WaitGroup{}`, `new(sync.WaitGroup)`. */
+function freshWaitGroup(value: Node | null | undefined): boolean {
+  return !!value && /^(?:&?\s*[\w.]*WaitGroup\s*\{\s*\}|new\(\s*[\w.]*WaitGroup\s*\))$/.test(value.text);
+}
+
+/** The value assigned to the i-th name of a declaration or assignment, when the counts match. */
+function valueFor(names: (Node | null)[], values: Node | null, target: Node): Node | null | undefined {
+  const i = names.findIndex((n) => n?.id === target.id);
+  if (i < 0) return undefined;
+  if (!values) return null;
+  const list = values.type === 'expression_list' ? values.namedChildren : [values];
+  return list.length === names.length ? list[i] : undefined;
+}
+
+/** The identity of a channel or WaitGroup expression across functions: `T.ch`, a package or local variable. */
+function storageKey(expr: Node, keys: LockKeys, fns: Functions): string | undefined {
+  const unit = fns.enclosing(expr);
+  return unit ? keys.ofExpr(expr, unit)?.shared?.id : undefined;
+}
+
+class SyncIndex {
+  private readonly cache = new Map<string, SyncVar>();
+  constructor(private readonly pkg: Package, private readonly units: Functions, private readonly keys: LockKeys, private readonly kind: 'chan' | 'wg') {}
+
+  get(lock: SharedLock, sample: Node, file: SourceFile): SyncVar {
+    let v = this.cache.get(lock.id);
+    if (!v) this.cache.set(lock.id, (v = this.build(lock, sample, file)));
+    return v;
+  }
+
+  private build(lock: SharedLock, sample: Node, file: SourceFile): SyncVar {
+    const v: SyncVar = { escapes: false, buffered: false, sites: [] };
+    const name = lock.name;
+    const key = lock.id;
+    const check = (value: Node | null | undefined) => {
+      if (value === null) return; // declared without a value: nil until assigned
+      if (this.kind === 'wg') { if (!freshWaitGroup(value)) v.escapes = true; return; }
+      if (value?.type === 'nil') return;
+      const made = madeChannel(value);
+      if (!made) v.escapes = true;
+      else if (made === 'buffered') v.buffered = true;
+    };
+    if (lock.scope === 'local') {
+      const decl = findLocalDeclaration(sample, name);
+      if (!decl) return { ...v, escapes: true };
+      if (decl.type === 'short_var_declaration') {
+        const left = decl.childForFieldName('left')?.namedChildren ?? [];
+        const id = left.find((n) => n?.text === name);
+        check(id ? valueFor(left, decl.childForFieldName('right'), id) : undefined);
+      } else if (decl.type === 'var_declaration') {
+        const spec = decl.descendantsOfType('var_spec').find((s) => s?.childrenForFieldName('name').some((n) => n?.text === name));
+        const id = spec?.childrenForFieldName('name').find((n) => n?.text === name);
+        if (!spec || !id) v.escapes = true;
+        else check(valueFor(spec.childrenForFieldName('name'), spec.childForFieldName('value'), id));
+      } else {
+        v.escapes = true; // a parameter, a range variable, a select case: made elsewhere
+      }
+      let top = this.units.enclosing(decl);
+      while (top?.parent) top = top.parent;
+      if (!top) return { ...v, escapes: true };
+      this.scanIdentifiers(file, name, key, top.start, top.end, v);
+    } else if (lock.scope === 'package') {
+      if (/^[A-Z]/.test(name)) v.escapes = true;
+      const spec = this.pkg.decls.get(name)?.find((d) => cachedType(d) === 'var_spec');
+      const id = spec?.childrenForFieldName('name').find((n) => n?.text === name);
+      if (!spec || !id) v.escapes = true;
+      else check(valueFor(spec.childrenForFieldName('name'), spec.childForFieldName('value'), id));
+      for (const f of this.pkg.files) this.scanIdentifiers(f, name, key, 0, f.text.length, v);
+    } else {
+      // Exported, or promoted from an embedded struct (set through that struct's literals): escapes.
+      if (/^[A-Z]/.test(name) || !packageTypes(this.pkg).structs.get(lock.struct!)?.has(name)) v.escapes = true;
+      else this.scanFields(name, lock.struct!, key, v, check);
+    }
+    return v;
+  }
+
+  private scanIdentifiers(file: SourceFile, name: string, key: string, from: number, to: number, v: SyncVar): void {
+    const re = new RegExp(`(?<![\\w$.])${escapeRe(name)}(?![\\w$])`, 'g');
+    re.lastIndex = from;
+    for (let m = re.exec(file.text); m && m.index < to && !v.escapes; m = re.exec(file.text)) {
+      const id = file.root.descendantForIndex(m.index, m.index + name.length);
+      if (id?.type !== 'identifier' || id.text !== name) continue;
+      // The declaring name itself was checked with its declaration.
+      const p = id.parent;
+      if (p?.type === 'var_spec' || p?.type === 'parameter_declaration') continue;
+      if (p?.type === 'expression_list' && p.parent?.type === 'short_var_declaration' && p.parent.childForFieldName('left')?.id === p.id) continue;
+      if (storageKey(id, this.keys, this.units) !== key) continue;
+      this.classify(id, file, v);
+    }
+  }
+
+  private scanFields(name: string, type: string, key: string, v: SyncVar, check: (value: Node | null | undefined) => void): void {
+    const re = new RegExp(`\\.\\s*${escapeRe(name)}(?![\\w$])|(?<![\\w$.])${escapeRe(name)}\\s*:(?!=)`, 'g');
+    for (const file of this.pkg.files) {
+      for (const m of file.text.matchAll(re)) {
+        if (v.escapes) return;
+        const at = m[0].startsWith('.') ? m.index! + m[0].length - name.length : m.index!;
+        const id = file.root.descendantForIndex(at, at + name.length);
+        if (!id || id.text !== name) continue;
+        if (id.type === 'field_identifier' && id.parent?.type === 'selector_expression') {
+          const sel = id.parent;
+          if (storageKey(sel, this.keys, this.units) === key) this.classify(sel, file, v);
+          continue;
+        }
+        // A composite literal setting the field: T{ch: make(chan int)}.
+        const el = id.parent?.type === 'literal_element' ? id.parent : null;
+        const keyed = el?.parent;
+        if (!el || keyed?.type !== 'keyed_element' || keyed.childForFieldName('key')?.id !== el.id) continue;
+        const lit = keyed.parent?.parent;
+        const litType = lit?.type === 'composite_literal' ? lit.childForFieldName('type')?.text.replace(/\[.*$/, '') : undefined;
+        if (litType !== undefined && litType !== type && !litType.endsWith(`.${type}`)) continue; // another struct's field
+        check(keyed.childForFieldName('value')?.namedChild(0));
+      }
+    }
+  }
+
+  /** Records what one use of the variable does; anything unrecognised makes it escape. */
+  private classify(x: Node, _file: SourceFile, v: SyncVar): void {
+    const p = x.parent;
+    const unit = this.units.enclosing(x);
+    const site = (node: Node, kind: SiteKind): void => { v.sites.push({ node, kind, unit, deferred: false }); };
+    if (!p) { v.escapes = true; return; }
+    if (this.kind === 'wg') {
+      const method = p.type === 'selector_expression' && p.childForFieldName('operand')?.id === x.id ? p.childForFieldName('field')?.text : undefined;
+      const call = p.parent?.type === 'call_expression' ? p.parent : null;
+      if (method === 'Add' && call) return;
+      if ((method === 'Done' || method === 'Wait') && call) {
+        v.sites.push({ node: call, kind: method === 'Done' ? 'done' : 'wait', unit, deferred: call.parent?.type === 'defer_statement' });
+        return;
+      }
+      v.escapes = true;
+      return;
+    }
+    switch (p.type) {
+      case 'send_statement':
+        if (p.childForFieldName('channel')?.id === x.id) return site(p, 'send');
+        break;
+      case 'unary_expression':
+        if (p.child(0)?.type === '<-') return site(p, 'recv');
+        break;
+      case 'range_clause':
+        if (p.childForFieldName('right')?.id === x.id) return site(p, 'recv');
+        break;
+      case 'binary_expression':
+        if (/^[!=]=$/.test(p.childForFieldName('operator')?.text ?? '')) return;
+        break;
+      case 'argument_list': {
+        const fn = p.parent?.childForFieldName('function');
+        if (fn?.type === 'identifier' && !findLocalDeclaration(fn, fn.text)) {
+          if (fn.text === 'close') return site(p.parent!, 'close');
+          if (fn.text === 'len' || fn.text === 'cap') return;
+        }
+        break;
+      }
+      case 'expression_list': {
+        const stmt = p.parent;
+        if (stmt?.type === 'assignment_statement' && stmt.childForFieldName('left')?.id === p.id && stmt.childForFieldName('operator')?.text === '=') {
+          const value = valueFor(p.namedChildren, stmt.childForFieldName('right'), x);
+          if (value?.type === 'nil') return;
+          const made = madeChannel(value);
+          if (made) { if (made === 'buffered') v.buffered = true; return; }
+        }
+        break;
+      }
+    }
+    v.escapes = true;
+  }
+}
+
+/** A channel operation that blocks until the other side acts: not in a select with a default or other cases. */
+function blockingOp(tok: Node): { op: Node; chan: Node; kind: 'send' | 'recv' } | undefined {
+  const p = tok.parent;
+  let op: Node | undefined, chan: Node | null | undefined, kind: 'send' | 'recv' | undefined;
+  if (p?.type === 'send_statement') { op = p; chan = p.childForFieldName('channel'); kind = 'send'; }
+  else if (p?.type === 'unary_expression' && p.child(0)?.id === tok.id) { op = p; chan = p.childForFieldName('operand'); kind = 'recv'; }
+  if (!op || !chan || !kind) return undefined;
+  let c: Node | null = op.parent;
+  if (c?.type === 'receive_statement') c = c.parent;
+  if (c?.type === 'communication_case') {
+    const cases = c.parent?.namedChildren.filter((n) => n?.type === 'communication_case' || n?.type === 'default_case') ?? [];
+    if (cases.length !== 1) return undefined;
+  }
+  return { op, chan, kind };
+}
+
+export const blockingUnderLock: Rule = {
+  id: 'blocking-under-lock',
+  title: 'Blocking on a channel or WaitGroup while holding a mutex the other side needs',
+  doc: 'A channel send or receive, or wg.Wait(), runs while a mutex is held, and the goroutines on the other side lock that same mutex before they get to their end. Each waits for the other. Release the mutex before blocking.',
+  severity: 'warning',
+  scope: 'package',
+  requires: [LockStateFact, GoroutinesFact, FunctionsFact, CallGraphFact],
+  run(pass) {
+    const pkg = pass.pkg;
+    const goroutines = pass.get(GoroutinesFact);
+    if (!goroutines.roots.length) return;
+    const locks = pass.get(LockStateFact);
+    const fns = pass.get(FunctionsFact);
+    const calls = pass.get(CallGraphFact);
+    const describe = (u: FuncUnit) => {
+      const root = u.isLiteral ? goroutines.roots.find((r) => r.unit === u && r.site && r.spawner) : undefined;
+      return root ? `the goroutine started at ${where(root.site!, root.spawner!)}` : u.label;
+    };
+    const chans = new SyncIndex(pkg, fns, locks.keys, 'chan');
+    const groups = new SyncIndex(pkg, fns, locks.keys, 'wg');
+
+    /** Mutexes held at `node` on every path (callers' included where proven), by shared identity. */
+    const heldHere = (node: Node, unit: FuncUnit) => {
+      const out = new Map<string, { lock: SharedLock; mode: LockMode; site: Node; unit: FuncUnit }>();
+      for (const h of locks.heldAt(unit, node.startIndex, true).locks.values()) {
+        const s = h.key.shared;
+        if (s && out.get(s.id)?.mode !== 'w') out.set(s.id, { lock: s, mode: h.mode, site: h.site, unit: h.unit });
+      }
+      return out;
+    };
+
+    /** The lock (or call of a locking function) by which `site`'s goroutine takes `key` before its operation. */
+    const needs = (site: Site, key: string, heldMode: LockMode): Node | undefined => {
+      const u = site.unit;
+      if (!u?.body) return undefined;
+      const held = site.deferred ? undefined : heldHere(site.node, u).get(key);
+      if (held && (heldMode === 'w' || held.mode === 'w')) return site.node;
+      const cfg = locks.states(u).cfg;
+      const at = site.deferred ? cfg.nodes[cfg.exit] : cfg.nodeAt(site.node.startIndex);
+      if (!at) return undefined;
+      const loops = !site.deferred && !!cfg.reachableFrom(at.succ)[at.id];
+      // An acquire on every path to the operation, or on every round of a loop around it.
+      const always = (d: number) => !cfg.reachableFrom([cfg.entry], (n) => n.id === d)[at.id]
+        || (loops && !cfg.reachableFrom(at.succ, (n) => n.id === d)[at.id]);
+      let found: Node | undefined;
+      locks.walk(u, (op, n) => {
+        if (found || op.kind !== 'call' || op.role || n.id === at.id && op.start >= site.node.startIndex) return;
+        const lc = lockCallOf(op.syntax);
+        if (lc) {
+          if (!isAcquire(lc.method) || (heldMode === 'r' && modeOf(lc.method) === 'r')) return;
+          if (locks.keyOfLockCall(op.syntax, u)?.shared?.id === key && always(n.id)) found = op.syntax;
+          return;
+        }
+        if (heldMode !== 'w') return;
+        const takes = calls.edgesOf(op.syntax, u).some((e) => [...locks.acquires(e.callee).values()].some((a) => a.key.shared?.id === key));
+        if (takes && always(n.id)) found = op.syntax;
+      });
+      return found;
+    };
+
+    const check = (file: SourceFile, op: Node, subject: Node, kind: 'send' | 'recv' | 'wait', index: SyncIndex) => {
+      const unit = fns.enclosing(op);
+      if (!unit) return;
+      const held = [...heldHere(op, unit).values()];
+      if (!held.length) return;
+      const lock = locks.keys.ofExpr(subject, unit)?.shared;
+      if (!lock) return;
+      const v = index.get(lock, subject, file);
+      // A buffered channel is often a semaphore or token: its protocol is beyond this check.
+      if (v.escapes || v.buffered) return;
+      const wanted: SiteKind[] = kind === 'send' ? ['recv'] : kind === 'recv' ? ['send', 'close'] : ['done'];
+      const others = v.sites.filter((s) => wanted.includes(s.kind) && s.node.id !== op.id);
+      if (!others.length || others.some((s) => !s.unit)) return;
+      const elsewhere = others.find((s) => s.unit !== unit && goroutines.reach(s.unit!).size > 0);
+      if (!elsewhere) return;
+      for (const h of held) {
+        const evidence = others.map((s) => needs(s, h.lock.id, h.mode));
+        if (evidence.some((e) => !e)) continue;
+        const i = others.indexOf(elsewhere);
+        const other = others[i];
+        const taken = evidence[i]!;
+        const name = subject.text.replace(/\s+/g, '');
+        const lockText = h.lock.scope === 'struct' ? `${h.lock.struct}.${h.lock.name}` : h.lock.name;
+        const what = kind === 'send' ? `sending on ${name}` : kind === 'recv' ? `receiving from ${name}` : `${name}.Wait()`;
+        const side = kind === 'send' ? `every receiver of ${name}` : kind === 'recv' ? `every goroutine that sends on or closes ${name}` : `every goroutine calling ${name}.Done()`;
+        const takes = taken.id === other.node.id ? `holds ${lockText} at its end` : `locks ${lockText} before its end`;
+        const related: RelatedLocation[] = [
+          relatedAt(other.node, other.unit!, `the other side, in ${describe(other.unit!)}`),
+          ...(taken.id !== other.node.id ? [relatedAt(taken, other.unit!, `it takes ${lockText} here first`)] : []),
+          relatedAt(h.site, h.unit, `${lockText} locked here`),
+        ];
+        pass.report({
+          file,
+          node: op,
+          message: `${what} blocks while ${lockText} is held, and ${side} ${takes}: each waits for the other (the other side is at ${where(other.node, other.unit!)}, in ${describe(other.unit!)})`,
+          related,
+        });
+        return;
+      }
+    };
+
+    for (const file of pkg.files) {
+      for (const m of file.text.matchAll(/<-/g)) {
+        const tok = file.root.descendantForIndex(m.index!, m.index! + 2);
+        if (tok?.type !== '<-') continue;
+        const op = blockingOp(tok);
+        if (op && (op.chan.type === 'identifier' || op.chan.type === 'selector_expression')) check(file, op.op, op.chan, op.kind, chans);
+      }
+      for (const m of file.text.matchAll(/\.Wait\(\)/g)) {
+        const field = file.root.descendantForIndex(m.index! + 1, m.index! + 5);
+        const sel = field?.parent;
+        const call = sel?.parent;
+        if (field?.type !== 'field_identifier' || sel?.type !== 'selector_expression' || call?.type !== 'call_expression') continue;
+        const x = sel.childForFieldName('operand');
+        if (!x || (x.type !== 'identifier' && x.type !== 'selector_expression')) continue;
+        const t = typeOfExpr(x, file, pkg);
+        if (t?.kind !== 'waitgroup' && !(t?.kind === 'pointer' && t.elem?.kind === 'waitgroup')) continue;
+        check(file, call, x, 'wait', groups);
+      }
+    }
+  },
+};
