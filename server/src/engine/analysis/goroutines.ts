@@ -7,6 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
+import type { SourceFile } from '../source-file';
 import { findLocalDeclaration } from '../scope';
 import { argumentsOf } from '../syntax';
 import { cachedParent, cachedType } from '../tree-cache';
@@ -43,7 +44,9 @@ export class Goroutines {
 
   constructor(readonly pkg: Package, readonly fns: Functions, readonly calls: CallGraph) {
     if (isGoRuntime(pkg) || !pkg.files.some((f) => CONCURRENCY_HINT.test(f.text))) return;
-    for (const file of pkg.files) this.findRoots(file);
+    const handlers: FuncUnit[] = [];
+    for (const file of pkg.files) this.findRoots(file, handlers);
+    this.addSignatureHandlers(handlers);
     this.addApiRoots();
     this.markSelfConcurrentSpawns();
   }
@@ -90,14 +93,14 @@ export class Goroutines {
     this.reachAll = this.reachRecv = this.spawned = undefined;
   }
 
-  private findRoots(file: import('../source-file').SourceFile): void {
+  private findRoots(file: SourceFile, handlers: FuncUnit[]): void {
     // Handlers by signature: only functions whose text mentions ResponseWriter need a look.
     const checked = new Set<FuncUnit>();
     for (const m of file.text.matchAll(/ResponseWriter/g)) {
       const u = this.fns.unitAt(file, m.index!);
       if (!u || checked.has(u)) continue;
       checked.add(u);
-      if (isHandlerSignature(u.node, file)) this.add({ unit: u, kind: 'handler', self: true, selfWhy: 'an HTTP handler runs once per request, concurrently' });
+      if (isHandlerSignature(u.node, file)) handlers.push(u);
     }
     for (const m of file.text.matchAll(GO_KEYWORD)) {
       const stmt = file.root.descendantForIndex(m.index!, m.index! + 2)?.parent;
@@ -141,6 +144,45 @@ export class Goroutines {
         this.add({ unit, kind, self, selfWhy: kind === 'handler' ? 'an HTTP handler runs once per request, concurrently' : loop ? `it is started in a loop (${where(call, spawner)})` : undefined, site, spawner });
       }
     }
+  }
+
+  /**
+   * Handlers known by their signature alone (a ServeHTTP method, a handler literal a method returns)
+   * run once their type's server serves: from the Serve or ListenAndServe calls in the methods of
+   * the same type, or, when that call is in a goroutine, from the go statement that starts it.
+   */
+  private addSignatureHandlers(handlers: FuncUnit[]): void {
+    const why = 'an HTTP handler runs once per request, concurrently';
+    let starts: { site: Node; spawner: FuncUnit; type?: string }[] | undefined;
+    for (const u of handlers) {
+      if (this.roots.some((r) => r.unit === u && r.kind === 'handler')) continue; // registered: its site is known
+      starts ??= this.serverStarts();
+      const type = u.outermost.recvType;
+      const mine = type ? starts.filter((s) => s.type === type) : [];
+      if (!mine.length) { this.add({ unit: u, kind: 'handler', self: true, selfWhy: why }); continue; }
+      for (const s of mine) this.add({ unit: u, kind: 'handler', self: true, selfWhy: why, site: s.site, spawner: s.spawner });
+    }
+  }
+
+  /** Calls that start an HTTP server, lifted to the go statement when one starts them in a goroutine. */
+  private serverStarts(): { site: Node; spawner: FuncUnit; type?: string }[] {
+    const out: { site: Node; spawner: FuncUnit; type?: string }[] = [];
+    for (const file of this.pkg.files) {
+      SERVE_CALLS.lastIndex = 0;
+      for (const m of file.text.matchAll(SERVE_CALLS)) {
+        const call = file.root.descendantForIndex(m.index! + 1, m.index! + 2)?.parent?.parent;
+        let spawner = call?.type === 'call_expression' ? this.fns.enclosing(call) : undefined;
+        let site: Node | undefined = call ?? undefined;
+        for (let depth = 0; spawner?.isLiteral && depth < 4; depth++) {
+          const root = this.roots.find((r) => r.unit === spawner && r.site && r.spawner && r.kind === 'goroutine');
+          if (!root) break;
+          site = root.site!;
+          spawner = root.spawner!;
+        }
+        if (site && spawner) out.push({ site, spawner, type: spawner.outermost.recvType });
+      }
+    }
+    return out;
   }
 
   /** Exported methods of a struct that locks may be called concurrently (RacerD's assumption). */

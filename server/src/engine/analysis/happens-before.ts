@@ -24,6 +24,9 @@ import { docComment } from './lock-state';
 
 export type Order = 'before' | 'after' | 'concurrent' | 'unknown';
 
+/** The thread an access runs in: a root's, or code no root runs ('main'). */
+export type Thread = Root | 'main';
+
 /** Methods that configure an object before it starts: phase 1. */
 const CONFIGURE = /^(?:Init|Initialize|Setup|SetUp|Configure|Register\w*|Validate|Prepare|Parse\w*|Load|LoadConfig|ApplyConfig)$/;
 /** Methods that start it: phase 2. Everything else runs once it runs: phase 3. */
@@ -44,15 +47,21 @@ export class HappensBefore {
    * 'before' it starts or 'after' it is joined on every path, 'concurrent' when some path runs it
    * while g may run, 'unknown' when the access is not in g's spawner (or a helper only it calls).
    */
-  orderAgainst(unit: FuncUnit, offset: number, g: Root): Order {
+  orderAgainst(unit: FuncUnit, offset: number, g: Root, thread?: Thread): Order {
     if (!g.site || !g.spawner) return 'unknown';
     const s = g.spawner;
-    const points = this.pointsIn(s, unit, offset, 0);
-    if (!points?.length) return 'unknown';
     const cfg = this.cfgs.of(s);
     const spawn = cfg.nodeAt(g.site.startIndex);
     if (!spawn) return 'unknown';
     const after = this.after(g, cfg, spawn);
+    const points = this.pointsIn(s, unit, offset, 0, thread);
+    if (!points?.length) {
+      // g is joined before its spawner returns: code the same thread runs outside the spawner's
+      // calls runs before the spawner starts or after it returns.
+      const contained = !after.unjoined[cfg.exit];
+      const runsSpawner = thread === undefined ? false : thread === 'main' ? !this.goroutines.reach(s).size : this.goroutines.reach(s).has(thread);
+      return contained && runsSpawner && !this.calledFrom(s).has(unit) ? 'before' : 'unknown';
+    }
     let before = 0, joined = 0;
     for (const p of points) {
       if (p === spawn.id || !after.all[p]) before++;
@@ -64,7 +73,7 @@ export class HappensBefore {
 
   /** Whether everything one goroutine does happens before everything the other does, or after. */
   rootsOrdered(a: Root, b: Root): boolean {
-    if (!a.site || !b.site || !a.spawner || a.spawner !== b.spawner || a.self || b.self) return false;
+    if (!a.site || !b.site || !a.spawner || a.spawner !== b.spawner) return false;
     const cfg = this.cfgs.of(a.spawner);
     const na = cfg.nodeAt(a.site.startIndex), nb = cfg.nodeAt(b.site.startIndex);
     if (!na || !nb || na === nb) return false;
@@ -73,10 +82,9 @@ export class HappensBefore {
 
   /**
    * Lifecycle: an access in exported method `m` (an api root) of a type happens before goroutine
-   * `g` when `m` belongs to an earlier phase than every method that starts `g`.
+   * `g` when `m` belongs to an earlier phase than any code that starts `g` can run in.
    */
   lifecycleBefore(m: FuncUnit, g: Root): boolean {
-    if (!g.spawner) return false;
     const top = m.outermost;
     const type = top.recvType;
     if (!type || !top.name) return false;
@@ -84,17 +92,25 @@ export class HappensBefore {
     if (mine >= 3) return false;
     // m itself runs in no goroutine or handler: only as an API call.
     if ([...this.goroutines.reach(top)].some((r) => r.kind !== 'api')) return false;
-    const starters = this.startingMethods(g.spawner);
-    return starters.length > 0 && starters.every((s) => s.outermost.recvType === type && this.phase(s) > mine);
+    return this.startPhase(g, type, new Set()) > mine;
   }
 
-  /** The exported methods (or the function itself) through which a spawner runs. */
-  private startingMethods(spawner: FuncUnit): FuncUnit[] {
-    const top = spawner.outermost;
-    if (top.recvType && top.name && /^[A-Z]/.test(top.name)) return [top];
-    const apis = [...this.goroutines.reach(spawner)].filter((r) => r.kind === 'api').map((r) => r.unit);
-    const others = [...this.goroutines.reach(spawner)].some((r) => r.kind !== 'api');
-    return others ? [] : apis;
+  /**
+   * The earliest lifecycle phase in which root `r` can start, on a receiver of `type`: an exported
+   * method's own phase; for a goroutine, the earliest phase of the code that runs its go statement.
+   * Anything that is not a method of `type` counts as phase 0 (it may run at any time).
+   */
+  private startPhase(r: Root, type: string, seen: Set<Root>): number {
+    if (seen.has(r)) return 3;
+    seen.add(r);
+    if (r.kind === 'api' || (r.kind === 'handler' && !r.spawner)) return r.unit.outermost.recvType === type ? this.phase(r.unit.outermost) : 0;
+    if (!r.spawner) return 0;
+    const reaching = [...this.goroutines.reach(r.spawner)];
+    if (!reaching.length) {
+      const top = r.spawner.outermost;
+      return top.recvType === type && top.name && /^[A-Z]/.test(top.name) ? this.phase(top) : 0;
+    }
+    return Math.min(...reaching.map((x) => this.startPhase(x, type, seen)));
   }
 
   private phase(u: FuncUnit): number {
@@ -150,8 +166,30 @@ export class HappensBefore {
     return !!key && (key.id === flag.id || (!!key.shared && key.shared === flag.shared));
   }
 
-  /** Where in `s` an access in `unit` runs: its own position, or where `s` runs the literal or helper holding it. */
-  private pointsIn(s: FuncUnit, unit: FuncUnit, offset: number, depth: number): number[] | undefined {
+  private readonly callees = new Map<FuncUnit, Set<FuncUnit>>();
+
+  /** Every unit `s` may run synchronously (itself, its literals and callees, transitively). */
+  private calledFrom(s: FuncUnit): Set<FuncUnit> {
+    let out = this.callees.get(s);
+    if (out) return out;
+    out = new Set();
+    const work = [s];
+    while (work.length) {
+      const u = work.pop()!;
+      if (out.has(u)) continue;
+      out.add(u);
+      for (const e of this.calls.callsIn(u)) if (e.role !== 'go') work.push(e.callee);
+      for (const lit of u.literals) work.push(lit);
+    }
+    this.callees.set(s, out);
+    return out;
+  }
+
+  /**
+   * Where in `s` an access in `unit` runs: its own position, or where `s` runs the literal or helper
+   * holding it. With a thread, only the calls that thread makes count.
+   */
+  private pointsIn(s: FuncUnit, unit: FuncUnit, offset: number, depth: number, thread?: Thread): number[] | undefined {
     const cfg = this.cfgs.of(s);
     if (unit === s) {
       const n = cfg.nodeAt(offset);
@@ -170,14 +208,15 @@ export class HappensBefore {
       const edges = this.calls.edgesOf(call, unit.parent).filter((e) => e.callee === unit);
       if (up?.type === 'argument_list' && !edges.some((e) => e.how === 'callback' && e.certain) && !this.calls.edgesOf(call, unit.parent).some((e) => e.how === 'static')) return undefined;
       if (stmt?.type === 'defer_statement' && unit.parent === s) return [cfg.exit];
-      return this.pointsIn(s, unit.parent, call.startIndex, depth + 1);
+      return this.pointsIn(s, unit.parent, call.startIndex, depth + 1, thread);
     }
-    // A helper: every synchronous call of it is in `s` (or in helpers that are).
-    const sites = this.calls.callersOf(unit);
+    // A helper: every synchronous call of it (that the thread makes) is in `s`, or in helpers that are.
+    const inThread = (u: FuncUnit) => thread === undefined || (thread === 'main' ? !this.goroutines.reach(u).size : this.goroutines.reach(u).has(thread));
+    const sites = this.calls.callersOf(unit).filter((e) => inThread(e.caller));
     if (!sites.length || sites.some((e) => e.role === 'go')) return undefined;
     const out: number[] = [];
     for (const e of sites) {
-      const p = this.pointsIn(s, e.caller, e.call.startIndex, depth + 1);
+      const p = this.pointsIn(s, e.caller, e.call.startIndex, depth + 1, thread);
       if (!p) return undefined;
       out.push(...p);
     }

@@ -390,41 +390,98 @@ export class LockState {
   private literalEntry(u: FuncUnit, proven: boolean): HeldSet {
     const parent = u.parent;
     if (!parent) return NOTHING_HELD;
+    const uses = this.usesOf(u, parent);
+    // Stored or returned: it runs later, where racelens cannot follow. Races stay silent about it.
+    if (!uses) return proven ? NOTHING_HELD : { locks: new Map(), assumed: 'it is stored and runs where racelens cannot follow it' };
+    let common: Map<string, Held> | undefined;
+    for (const { node, unit } of uses) {
+      const at = this.entryAtUse(u, unit, node, proven);
+      if (!at) return proven ? NOTHING_HELD : { locks: new Map(), assumed: 'it is stored and runs where racelens cannot follow it' };
+      const held = at.locks;
+      if (!common) common = new Map(held);
+      else for (const [id, h] of common) {
+        const o = held.get(id);
+        if (!o) common.delete(id);
+        else if (o.mode === 'r') common.set(id, { ...h, mode: 'r' });
+      }
+    }
+    return common ? { locks: common } : NOTHING_HELD;
+  }
+
+  /**
+   * Where a literal runs from: itself, called or passed where it stands, or the mentions of the
+   * local variable it is stored in (`check := func() bool {...}; mu.executeAndPut(check, it)`).
+   * Undefined when it goes anywhere else (a field, a return value, another variable).
+   */
+  private usesOf(u: FuncUnit, parent: FuncUnit): { node: Node; unit: FuncUnit }[] | undefined {
     const lit = u.node;
     const up = cachedParent(lit);
+    if (up?.type === 'call_expression' || up?.type === 'argument_list') return [{ node: lit, unit: parent }];
+    const stmt = up?.type === 'expression_list' ? cachedParent(up) : null;
+    if (stmt?.type !== 'short_var_declaration' && !(stmt?.type === 'assignment_statement' && stmt.childForFieldName('operator')?.text === '=')) return undefined;
+    if (stmt.childForFieldName('right')?.id !== up!.id || up!.namedChildCount !== 1) return undefined;
+    const name = stmt.childForFieldName('left')?.namedChildren;
+    const target = name?.length === 1 ? name[0] : null;
+    if (target?.type !== 'identifier') return undefined;
+    const decl = stmt.type === 'short_var_declaration' ? stmt : findLocalDeclaration(target, target.text);
+    const top = parent.outermost;
+    if (!decl) return undefined;
+    const out: { node: Node; unit: FuncUnit }[] = [];
+    const text = u.file.text;
+    const re = new RegExp(`(?<![\\w$.])${target.text.replace(/[$]/g, '\\$')}(?![\\w$])`, 'g');
+    re.lastIndex = top.start;
+    for (let m = re.exec(text); m && m.index < top.end; m = re.exec(text)) {
+      if (m.index === target.startIndex) continue;
+      const id = u.file.root.descendantForIndex(m.index, m.index + target.text.length);
+      if (id?.type !== 'identifier' || findLocalDeclaration(id, id.text)?.id !== decl.id) continue;
+      const p = cachedParent(id);
+      const called = p?.type === 'call_expression' && p.childForFieldName('function')?.id === id.id;
+      if (!called && p?.type !== 'argument_list') return undefined;
+      const unit = this.fns.enclosing(id);
+      if (!unit) return undefined;
+      out.push({ node: id, unit });
+    }
+    return out.length ? out : undefined;
+  }
+
+  /**
+   * What is held where a literal (or the variable holding it, `value`) is called or passed, in `at`;
+   * undefined when it is only stored there (`append(fs, f)`).
+   */
+  private entryAtUse(u: FuncUnit, at: FuncUnit, value: Node, proven: boolean): HeldSet | undefined {
+    const up = cachedParent(value);
     // Called where it stands: `func() {...}()`, deferred, or started as a goroutine.
-    if (up?.type === 'call_expression' && up.childForFieldName('function')?.id === lit.id) {
+    if (up?.type === 'call_expression' && up.childForFieldName('function')?.id === value.id) {
       const stmt = cachedParent(up);
       if (stmt?.type === 'go_statement') return NOTHING_HELD;
-      if (stmt?.type === 'defer_statement') return this.exitHeld(parent, proven);
-      return this.heldAt(parent, up.startIndex, proven);
+      if (stmt?.type === 'defer_statement') return this.exitHeld(at, proven);
+      return this.heldAt(at, up.startIndex, proven);
     }
     // Passed to a call: it runs under what the caller holds there if the callee runs it before it
     // returns, and under what a package helper holds when it calls it.
     const call = up?.type === 'argument_list' ? cachedParent(up) : null;
-    if (call?.type === 'call_expression') {
-      const edges = this.calls.edgesOf(call, parent);
-      const own = edges.filter((e) => e.callee === u);
-      if (cachedParent(call)?.type === 'go_statement' && own.length) return NOTHING_HELD;
-      const helper = edges.filter((e) => e.callee !== u && e.how !== 'callback' && e.how !== 'stringer');
-      if (helper.length) {
-        const index = argIndex(call, lit);
-        const locks = new Map(this.heldAt(parent, call.startIndex, proven).locks);
-        for (const e of helper) {
-          for (const h of this.effect(e.callee).paramCalls.get(index)?.values() ?? []) {
-            const k = this.keys.toCaller(h.key, e);
-            if (k) locks.set(k.id, { ...h, key: k, mode: paramMode(call, h) });
-          }
+    if (call?.type !== 'call_expression') return NOTHING_HELD;
+    const fn = call.childForFieldName('function');
+    if (fn?.type === 'identifier' && (fn.text === 'append' || fn.text === 'copy') && !findLocalDeclaration(fn, fn.text)) return undefined;
+    const edges = this.calls.edgesOf(call, at);
+    const own = edges.filter((e) => e.callee === u);
+    if (cachedParent(call)?.type === 'go_statement' && own.length) return NOTHING_HELD;
+    const helper = edges.filter((e) => e.callee !== u && e.how !== 'callback' && e.how !== 'stringer');
+    if (helper.length) {
+      const index = argIndex(call, value);
+      const locks = new Map(this.heldAt(at, call.startIndex, proven).locks);
+      for (const e of helper) {
+        for (const h of this.effect(e.callee).paramCalls.get(index)?.values() ?? []) {
+          const k = this.keys.toCaller(h.key, e);
+          if (k) locks.set(k.id, { ...h, key: k, mode: paramMode(call, h) });
         }
-        return { locks };
       }
-      // An external function that keeps the callback (AfterFunc, HandleFunc, errgroup.Go): nothing held.
-      if (!own.length) return NOTHING_HELD;
-      if (own.some((e) => e.certain) || !proven) return this.heldAt(parent, call.startIndex, proven);
-      return NOTHING_HELD;
+      return { locks };
     }
-    // Stored or returned: it may run anywhere later. Races assume the locks around its creation.
-    return proven ? NOTHING_HELD : this.heldAt(parent, lit.startIndex, false);
+    // An external function that keeps the callback (AfterFunc, HandleFunc, errgroup.Go): nothing held.
+    if (!own.length) return NOTHING_HELD;
+    if (own.some((e) => e.certain) || !proven) return this.heldAt(at, call.startIndex, proven);
+    return NOTHING_HELD;
   }
 
   private exitHeld(u: FuncUnit, proven: boolean): HeldSet {

@@ -181,7 +181,7 @@ export class SharedState {
       // Code no root runs is ordered before every goroutine, unless it runs in a spawner after the spawn.
       const [m, r] = x === 'main' ? [a, y as Root] : [b, x];
       if (!r.site || !m.unit) return undefined;
-      return this.hb.orderAgainst(m.unit, m.expr.startIndex, r) === 'concurrent' ? { a: x, b: y } : undefined;
+      return this.hb.orderAgainst(m.unit, m.expr.startIndex, r, 'main') === 'concurrent' ? { a: x, b: y } : undefined;
     }
     if (!withApi && (x.kind === 'api' || y.kind === 'api')) return undefined;
     if (x === y) return x.self ? { a: x, b: y, why: x.selfWhy } : undefined;
@@ -194,13 +194,17 @@ export class SharedState {
   }
 
   /** Access `a`, running in thread `x`, is ordered against every run of goroutine `y`. */
-  private ordered(a: Access, x: Root, y: Root): boolean {
+  private ordered(a: Access, x: Root, y: Root, depth = 0): boolean {
     if (!a.unit) return false;
     if (y.site) {
-      const o = this.hb.orderAgainst(a.unit, a.expr.startIndex, y);
+      const o = this.hb.orderAgainst(a.unit, a.expr.startIndex, y, x);
       if (o === 'before' || o === 'after') return true;
     }
-    return x.kind === 'api' && this.hb.lifecycleBefore(a.unit, y);
+    if (x.kind === 'api' && this.hb.lifecycleBefore(x.unit, y)) return true;
+    // Spawn chains: y is started by threads that all start after `a` (or by `a`'s thread after it).
+    if (!y.spawner || depth > 2) return false; // a budget: chains of goroutines starting goroutines, three deep
+    const starters = [...this.goroutines.reach(y.spawner)].filter((r) => r !== y && r !== x);
+    return starters.length > 0 && !this.goroutines.reach(y.spawner).has(x) && starters.every((r) => r.kind !== 'api' && this.ordered(a, x, r, depth + 1));
   }
 
   /** Pairs with at least one write that may run at the same time with no lock held in common. */

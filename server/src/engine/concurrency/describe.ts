@@ -91,22 +91,24 @@ export function selfConflict(c: Conflict): boolean {
 export interface Sided { c: Conflict; side: Access }
 
 /**
- * One finding per conflict, not per access: conflicts grouped by the variable and the function of
- * the side reported. Each group is told by its first conflict in source order; the group's other
- * accesses on the reported side, and the other functions it races with, become related locations.
+ * One finding per conflict, not per access: conflicts grouped by the variable and the critical
+ * section that needs the lock on the reported side (the accesses of one block of one function).
+ * Each group is told by its first conflict in source order; the group's other accesses, and the
+ * other functions it races with, become related locations.
  */
 export function groupConflicts(list: readonly Sided[]): (Sided & { more: Access[]; others: Access[] })[] {
   const groups = new Map<string, Sided & { more: Access[]; others: Access[] }>();
   const otherOf = (x: Sided) => (x.side === x.c.write ? x.c.other : x.c.write);
   const sorted = [...list].sort((x, y) => x.side.file.path.localeCompare(y.side.file.path) || x.side.expr.startIndex - y.side.expr.startIndex
     || otherOf(x).file.path.localeCompare(otherOf(y).file.path) || otherOf(x).expr.startIndex - otherOf(y).expr.startIndex);
-  for (const { c, side } of sorted) {
-    const key = `${side.v.key}|${side.unit?.id ?? side.file.path}`;
+  for (const x of sorted) {
+    const { c, side } = x;
+    const key = `${side.v.key}|${side.file.path}|${blockOf(side.expr)}`;
     const g = groups.get(key);
     if (!g) { groups.set(key, { c, side, more: [], others: [] }); continue; }
     if (g.side.expr.id !== side.expr.id && !g.more.some((m) => m.expr.id === side.expr.id)) g.more.push(side);
-    const other = side === c.write ? c.other : c.write;
-    const first = g.side === g.c.write ? g.c.other : g.c.write;
+    const other = otherOf(x);
+    const first = otherOf(g);
     if (other.unit !== first.unit && !g.others.some((o) => o.unit === other.unit)) g.others.push(other);
   }
   return [...groups.values()];
@@ -115,4 +117,12 @@ export function groupConflicts(list: readonly Sided[]): (Sided & { more: Access[
 /** The other functions a group's side races with, as related locations. */
 export function alsoRacesWith(others: readonly Access[]): RelatedLocation[] {
   return others.map((o) => related(o, `it races with this ${o.write ? 'write' : 'read'} too`));
+}
+
+/** The block (statement list) an access's statement belongs to: the extent of one critical section. */
+function blockOf(expr: Node): number {
+  for (let n = expr.parent; n; n = n.parent) {
+    if (n.type === 'statement_list' || n.type === 'block' || n.type === 'source_file') return n.id;
+  }
+  return -1;
 }

@@ -91,8 +91,10 @@ function leakReason(fn: Node, go: Node, recvs: Ref[], file: SourceFile): Reason 
     return esc && select && escapeLeaves(esc.clause, select, fn) ? { select, esc } : undefined;
   });
   if (selects.every((s) => !!s)) {
-    const first = selects[0]!;
-    return { text: `it receives only in a select that can take ${first.esc.kind} instead`, node: first.esc.clause };
+    // The receiver stops listening for good at an escape that no later receive follows.
+    const body = fn.childForFieldName('body');
+    const last = (body && selects.find((s) => !recvs.some((r) => follows(s!.select, r.node, body)))) ?? selects[0]!;
+    return { text: `it receives only in a select that can take ${last.esc.kind} instead`, node: last.esc.clause };
   }
   // A return after the go statement and before the first receive.
   const first = recvs.reduce((a, b) => (b.node.startIndex < a.node.startIndex ? b : a));

@@ -64,17 +64,34 @@ function breakTarget(brk: Node): Node | null {
   return null;
 }
 
-/** The write is followed at once by leaving the loop: no later iteration can see the new key. */
-function leavesLoopRightAfter(stmt: Node, loop: Node): boolean {
-  let next = stmt.nextNamedSibling;
-  while (next?.type === 'comment') next = next.nextNamedSibling;
-  if (!next) return false;
-  if (next.type === 'return_statement' || next.type === 'goto_statement') return true;
-  if (next.type === 'break_statement') return breakTarget(next)?.id === loop.id;
-  if (next.type === 'expression_statement') {
-    const call = next.namedChild(0);
+/** `stmt` leaves the loop for good: a return, a goto, a panic, or a break of the loop itself. */
+function exits(stmt: Node, loop: Node): boolean {
+  if (stmt.type === 'return_statement' || stmt.type === 'goto_statement') return true;
+  if (stmt.type === 'break_statement') return breakTarget(stmt)?.id === loop.id;
+  if (stmt.type === 'expression_statement') {
+    const call = stmt.namedChild(0);
     const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;
     return fn?.type === 'identifier' && fn.text === 'panic' && !findLocalDeclaration(fn, 'panic');
+  }
+  return false;
+}
+
+/**
+ * After the write, every path leaves the loop before its next iteration: a later statement of the
+ * write's block (or of a block around it, inside the loop) exits, and nothing before it can
+ * continue the loop. No later iteration can see the new key.
+ */
+function leavesLoopAfter(stmt: Node, loop: Node, file: SourceFile): boolean {
+  const body = loop.childForFieldName('body');
+  for (let n: Node | null = stmt; n && n.id !== body?.id; n = n.parent) {
+    if (n.id !== stmt.id && (n.type === 'for_statement' || n.type === 'func_literal')) return false;
+    const list = n.parent;
+    if (list?.type !== 'statement_list' && list?.type !== 'block') continue;
+    for (let next = n.nextNamedSibling; next; next = next.nextNamedSibling) {
+      if (next.type === 'comment') continue;
+      if (exits(next, loop)) return true;
+      if (/\b(?:continue|goto|break)\b/.test(file.textOf(next))) return false;
+    }
   }
   return false;
 }
@@ -158,7 +175,7 @@ export const mapInsertDuringRange: Rule = {
         }
         if (!ok) continue;
         const stmt = lhs.parent?.type === 'expression_list' ? lhs.parent.parent! : lhs.parent!;
-        if (leavesLoopRightAfter(stmt, loop.forStmt)) continue;
+        if (leavesLoopAfter(stmt, loop.forStmt, file)) continue;
         const found = byLoop.get(loop.forStmt.id);
         if (found) found.writes.push(lhs);
         else byLoop.set(loop.forStmt.id, { ...loop, writes: [lhs] });
