@@ -16,7 +16,7 @@ import { findLocalDeclaration } from '../scope';
 import { argumentsOf, parameterIndex } from '../syntax';
 import { cachedParent, cachedType } from '../tree-cache';
 import { packageTypes, typeOfExpr } from '../types';
-import { CallGraphFact, type CallGraph } from './callgraph';
+import { CallGraphFact, type CallEdge, type CallGraph } from './callgraph';
 import { CfgFact, solveForward, type Cfg, type Cfgs, type FlowNode, type FlowOp } from './cfg';
 import { FunctionsFact, isInit, type FuncUnit, type Functions } from './functions';
 import { isAcquire, lockCallOf, LockKeys, modeOf, type LockKey, type LockMode } from './lock-keys';
@@ -32,8 +32,24 @@ export interface HeldSet { locks: ReadonlyMap<string, Held>; assumed?: string }
 
 export const NOTHING_HELD: HeldSet = { locks: new Map() };
 
-/** A lock a function takes, itself or through the calls in `via` (outermost first). */
-export interface Acquire { key: LockKey; mode: LockMode; site: Node; unit: FuncUnit; via: Node[] }
+/**
+ * A lock a function takes, itself or through the calls in `via` (outermost first). `releasedBefore`
+ * holds the caller's locks (by key id, in the function's frame) released on every path before it:
+ * the chain unlocks them first, so taking this one while they are held is no re-entry or inversion.
+ */
+export interface Acquire {
+  key: LockKey;
+  mode: LockMode;
+  site: Node;
+  unit: FuncUnit;
+  via: Node[];
+  releasedBefore: Map<string, LockKey>;
+  /**
+   * Taken only when a bool parameter (of the function whose node starts at `fn`) has this value:
+   * `if needLock { mu.Lock() }`, `if !hasLock { ... }`.
+   */
+  when?: { fn: number; index: number; value: boolean };
+}
 
 /** What calling a function does to its caller's locks. */
 export interface LockEffect {
@@ -254,6 +270,13 @@ export class LockState {
     const out = new Map<string, Acquire>();
     if (this.inProgress.has(`acq:${u.id}`) || !u.body) return out;
     this.inProgress.add(`acq:${u.id}`);
+    // Each key once, with the caller's locks released before it on every path that takes it.
+    const note = (a: Acquire) => {
+      const had = out.get(a.key.id);
+      if (!had) { out.set(a.key.id, a); return; }
+      for (const id of [...had.releasedBefore.keys()]) if (!a.releasedBefore.has(id)) had.releasedBefore.delete(id);
+      if (!a.when || (had.when && (had.when.fn !== a.when.fn || had.when.index !== a.when.index || had.when.value !== a.when.value))) had.when = undefined;
+    };
     try {
       const cfg = this.cfgs.of(u);
       const relevant = this.lockRelevant(u);
@@ -264,16 +287,17 @@ export class LockState {
         let s = s0;
         for (const op of cfg.ops(n)) {
           if (op.kind === 'call' && op.role !== 'go' && op.role !== 'defer') {
+            const released = new Map<string, LockKey>([...(s?.released ?? [])].map(([id, r]) => [id, r.key]));
             const lc = lockCallOf(op.syntax);
             if (lc) {
               const key = this.keyOfLockCall(op.syntax, u);
-              if (key && isAcquire(lc.method) && !s?.released.has(key.id) && !out.has(key.id)) out.set(key.id, { key, mode: modeOf(lc.method), site: op.syntax, unit: u, via: [] });
+              if (key && isAcquire(lc.method) && !released.has(key.id)) note({ key, mode: modeOf(lc.method), site: op.syntax, unit: u, via: [], releasedBefore: released, when: paramGuard(op.syntax, u) });
             } else {
               for (const e of this.calls.edgesOf(op.syntax, u)) {
                 if (e.how === 'callback' && !e.certain) continue;
-                for (const a of this.acquires(e.callee).values()) {
-                  const k = this.keys.toCaller(a.key, e);
-                  if (k && !s?.released.has(k.id) && !out.has(k.id)) out.set(k.id, { ...a, key: k, via: [op.syntax, ...a.via] });
+                for (const a of this.acquiresThrough(e)) {
+                  if (released.has(a.key.id)) continue;
+                  note({ ...a, releasedBefore: new Map([...released, ...a.releasedBefore]) });
                 }
               }
             }
@@ -285,6 +309,44 @@ export class LockState {
       this.inProgress.delete(`acq:${u.id}`);
     }
     this.acquiring.set(u, out);
+    return out;
+  }
+
+  /**
+   * The locks a call takes, in the caller's frame: the callee's acquires mapped through the call,
+   * those a bool argument rules out dropped (`f(true)` where f locks only `if !hasLock`), and the
+   * caller's locks the chain releases first noted.
+   */
+  acquiresThrough(e: CallEdge): Acquire[] {
+    const out: Acquire[] = [];
+    const u = e.caller;
+    for (const a of this.acquires(e.callee).values()) {
+      const k = this.keys.toCaller(a.key, e);
+      if (!k) continue;
+      // A lock taken only for some value of a bool parameter: the call's argument decides.
+      let when: Acquire['when'];
+      if (a.when && a.when.fn !== e.callee.start) {
+        // A parameter of an enclosing function: the same variable where a literal is called in it.
+        if (!(e.callee.isLiteral && e.callee.outermost === u.outermost)) continue;
+        when = a.when;
+      } else if (a.when) {
+        const arg = e.how === 'static' || e.how === 'interface' ? argumentsOf(e.call)[a.when.index] : undefined;
+        if (arg?.text === 'true' || arg?.text === 'false') {
+          if ((arg.text === 'true') !== a.when.value) continue;
+        } else {
+          const decl = arg?.type === 'identifier' ? findLocalDeclaration(arg, arg.text) : null;
+          const index = decl && (decl.type === 'function_declaration' || decl.type === 'method_declaration' || decl.type === 'func_literal') ? parameterIndex(decl, arg!.text) : -1;
+          if (index < 0) continue; // not known here: say nothing rather than guess
+          when = { fn: decl!.startIndex, index, value: a.when.value };
+        }
+      }
+      const releasedBefore = new Map<string, LockKey>();
+      for (const r of a.releasedBefore.values()) {
+        const rk = this.keys.toCaller(r, e);
+        if (rk) releasedBefore.set(rk.id, rk);
+      }
+      out.push({ ...a, key: k, via: [e.call, ...a.via], releasedBefore, when });
+    }
     return out;
   }
 
@@ -634,6 +696,30 @@ function equal(a: State, b: State): boolean {
 function paramIndexOf(id: Node, u: FuncUnit): number {
   const decl = findLocalDeclaration(id, id.text);
   return decl && decl.id === u.node.id ? parameterIndex(u.node, id.text) : -1;
+}
+
+/**
+ * `if needLock { mu.Lock() }`, `if !hasLock { ... }`, `if doLock { if x { mu.Lock() } else { ... } }`:
+ * the bool parameter and value the nearest parameter test around a lock call requires.
+ */
+function paramGuard(call: Node, u: FuncUnit): Acquire['when'] {
+  let child: Node = call;
+  for (let n = cachedParent(call); n && n.id !== u.node.id; child = n, n = cachedParent(n)) {
+    const type = cachedType(n);
+    if (type === 'func_literal') return undefined;
+    if (type !== 'if_statement') continue;
+    const inThen = n.childForFieldName('consequence')?.id === child.id;
+    const inElse = n.childForFieldName('alternative')?.id === child.id;
+    if (!inThen && !inElse) continue; // in the condition or initializer
+    const cond = n.childForFieldName('condition');
+    const m = /^(!\s*)?\(?\s*([A-Za-z_]\w*)\s*\)?$/.exec(cond?.text ?? '');
+    if (!cond || !m) continue;
+    const id = cond.type === 'identifier' ? cond : cond.descendantsOfType('identifier').find((x) => x?.text === m[2]);
+    const decl = id ? findLocalDeclaration(id, id.text) : null;
+    const index = decl && (decl.type === 'function_declaration' || decl.type === 'method_declaration' || decl.type === 'func_literal') ? parameterIndex(decl, m[2]) : -1;
+    if (index >= 0) return { fn: decl!.startIndex, index, value: inThen ? !m[1] : !!m[1] };
+  }
+  return undefined;
 }
 
 function argIndex(call: Node, arg: Node): number {

@@ -144,7 +144,7 @@ function within(node: Node, outer: Node): boolean {
 /** Some call in the region takes the mutex (itself or deeper): locking around it would deadlock. */
 function callsThatLock(state: SharedState, a: Access, region: Node, key: string): boolean {
   const calls = region.descendantsOfType('call_expression');
-  return !!a.unit && calls.some((c) => c && state.calls.edgesOf(c, a.unit!).some((e) => [...state.locks.acquires(e.callee).values()].some((x) => x.key.shared?.id === key)));
+  return !!a.unit && calls.some((c) => c && state.calls.edgesOf(c, a.unit!).some((e) => state.locks.acquiresThrough(e).some((x) => x.key.shared?.id === key)));
 }
 
 /** The mutex may already be held where the lock would go (on some path, or by every caller). */

@@ -278,7 +278,7 @@ export const blockingUnderLock: Rule = {
           return;
         }
         if (heldMode !== 'w') return;
-        const takes = calls.edgesOf(op.syntax, u).some((e) => [...locks.acquires(e.callee).values()].some((a) => a.key.shared?.id === key));
+        const takes = calls.edgesOf(op.syntax, u).some((e) => locks.acquiresThrough(e).some((a) => a.key.shared?.id === key));
         if (takes && always(n.id)) found = op.syntax;
       });
       return found;

@@ -51,14 +51,16 @@ export const doubleLock: Rule = {
         if (!before.must.size) return;
         for (const e of calls.edgesOf(op.syntax, u)) {
           if (e.how === 'callback' && !e.certain) continue;
-          for (const a of locks.acquires(e.callee).values()) {
-            const key = locks.keys.toCaller(a.key, e);
-            const h = key && before.must.get(key.id);
-            if (!key || !h || !sameInstance(h.key, key) || !blocks(h.mode, a.mode, key, u)) continue;
+          for (const a of locks.acquiresThrough(e)) {
+            const key = a.key;
+            const h = before.must.get(key.id);
+            if (!h || !sameInstance(h.key, key) || !blocks(h.mode, a.mode, key, u)) continue;
+            // The chain releases it before taking it again (unlock, work, relock): no re-entry.
+            if (a.releasedBefore.has(key.id)) continue;
             if ((h.unit === u && rebound(key, u, h.site.endIndex, op.start)) || !isSyncMutex(lockCallOf(a.site)?.mutex ?? a.site, a.unit, pkg)) continue;
             const fn = op.syntax.childForFieldName('function');
             const callText = e.how === 'stringer' ? `${op.syntax.text.replace(/\(.*$/s, '').replace(/\s+/g, '')}() calls String() on ${e.receiver?.text ?? 'its argument'}, which` : `${(fn?.text ?? 'the call').replace(/\s+/g, '')}()`;
-            const chain = a.via.length ? ` (through ${[op.syntax, ...a.via].map((c) => `${c.childForFieldName('function')?.text.replace(/\s+/g, '') ?? '?'}()`).join(' → ')})` : '';
+            const chain = a.via.length > 1 ? ` (through ${a.via.map((c) => `${c.childForFieldName('function')?.text.replace(/\s+/g, '') ?? '?'}()`).join(' → ')})` : '';
             report(op.syntax, h,
               `${callText} ${a.mode === 'w' ? 'locks' : 'read-locks'} ${key.text} (in ${a.unit.label} at ${where(a.site, a.unit)}) while it is already ${state(h.mode)} here (line ${lineOf(h.site, h.unit)}): ${why(h.mode, a.mode, key)}${chain}`,
               [relatedAt(a.site, a.unit, `${a.unit.label} ${a.mode === 'w' ? 'locks' : 'read-locks'} it again here`)]);

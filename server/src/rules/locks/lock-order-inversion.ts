@@ -79,15 +79,16 @@ export const lockOrderInversion: Rule = {
         let gate: Set<string> | undefined;
         for (const e of calls.edgesOf(op.syntax, u)) {
           if (e.how === 'callback' && !e.certain) continue;
-          for (const a of locks.acquires(e.callee).values()) {
-            const key = locks.keys.toCaller(a.key, e);
-            const to = key ? orderId(key) : a.key.shared?.id;
-            if (!to || (key && before.must.has(key.id))) continue;
+          for (const a of locks.acquiresThrough(e)) {
+            const key = a.key;
+            const to = orderId(key);
+            if (!to || before.must.has(key.id)) continue;
             for (const h of held) {
               const from = orderId(h.key);
-              if (!from || from === to) continue;
+              // The caller's locks the chain releases before taking this one are not held with it.
+              if (!from || from === to || a.releasedBefore.has(h.key.id)) continue;
               gate ??= gateAt(u, op.start, held);
-              add({ from, to, outer: h, toKey: key ?? a.key, inner: op.syntax, innerMode: a.mode, via: { lock: a.site, unit: a.unit }, unit: u, gate });
+              add({ from, to, outer: h, toKey: key, inner: op.syntax, innerMode: a.mode, via: { lock: a.site, unit: a.unit }, unit: u, gate });
             }
           }
         }
