@@ -21,8 +21,11 @@ import { CfgFact, solveForward, type Cfg, type Cfgs, type FlowNode, type FlowOp 
 import { FunctionsFact, isInit, type FuncUnit, type Functions } from './functions';
 import { isAcquire, lockCallOf, LockKeys, modeOf, type LockKey, type LockMode } from './lock-keys';
 
-/** A lock held at a point: which mutex, in which mode, and the call that took it. */
-export interface Held { key: LockKey; mode: LockMode; site: Node; unit: FuncUnit }
+/**
+ * A lock held at a point: which mutex, in which mode, and the call that took it. `relock`: taken
+ * again after this function released its caller's hold on it (unlock, work, relock).
+ */
+export interface Held { key: LockKey; mode: LockMode; site: Node; unit: FuncUnit; relock?: boolean }
 
 /**
  * The locks held at a point. `assumed` says why the function is taken to run under its caller's
@@ -186,9 +189,11 @@ export class LockState {
       }
       const out = copy(s);
       if (isAcquire(lc.method)) {
-        const held: Held = { key, mode: modeOf(lc.method), site: op.syntax, unit: u };
+        const relock = out.released.has(key.id) || undefined;
+        const held: Held = { key, mode: modeOf(lc.method), site: op.syntax, unit: u, relock };
         out.must.set(key.id, held);
         out.may.set(key.id, held);
+        out.released.delete(key.id); // unlock, work, relock: held again, as it was on entry
       } else release(out, key, modeOf(lc.method));
       return out;
     }
@@ -223,6 +228,7 @@ export class LockState {
         const held = { ...h, key: k };
         out.must.set(k.id, held);
         out.may.set(k.id, held);
+        out.released.delete(k.id);
       }
     }
     return out;
@@ -658,8 +664,13 @@ function copy(s: State): State {
   return { must: new Map(s.must), may: new Map(s.may), released: new Map(s.released), deferred: new Map(s.deferred) };
 }
 
+/**
+ * An unlock: of its caller's lock when this function has not taken it on any path, or has taken it
+ * only again after releasing the caller's (a relock in a loop).
+ */
 function release(s: State, key: LockKey, mode: LockMode): void {
-  if (!s.may.has(key.id)) s.released.set(key.id, { key, mode });
+  const mine = s.may.get(key.id);
+  if (!mine || (mine.relock && !s.must.get(key.id))) s.released.set(key.id, { key, mode });
   s.must.delete(key.id);
   s.may.delete(key.id);
 }
@@ -671,7 +682,11 @@ function join(a: State, b: State): State {
     if (o) must.set(id, h.mode === 'w' && o.mode === 'w' ? h : { ...h, mode: 'r' });
   }
   const may = new Map(a.may);
-  for (const [id, h] of b.may) if (!may.has(id) || h.mode === 'w') may.set(id, h);
+  for (const [id, h] of b.may) {
+    const o = may.get(id);
+    // Keep the write mode, and a first acquisition over a relock.
+    if (!o || (h.mode === 'w' && o.mode !== 'w') || (o.relock && !h.relock)) may.set(id, o && o.mode === 'w' && h.mode !== 'w' ? { ...h, mode: 'w' } : h);
+  }
   const released = new Map(a.released);
   for (const [id, r] of b.released) released.set(id, r);
   const deferred = new Map<string, LockKey>();

@@ -404,6 +404,7 @@ export class SharedState {
       if (!lit.isLiteral || !lit.body || !root.spawner || root.kind === 'handler') continue;
       const outer = root.spawner.outermost;
       for (const { node: id } of query('(identifier) @id').captures(lit.body)) {
+        if (id.text === '_') continue; // the blank identifier holds nothing
         const decl = findLocalDeclaration(id, id.text);
         if (!decl || (decl.startIndex >= lit.node.startIndex && decl.endIndex <= lit.node.endIndex)) continue;
         const key = `local:${lit.file.path}:${decl.startIndex}:${id.text}`;
