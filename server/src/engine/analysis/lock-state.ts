@@ -462,9 +462,13 @@ export class LockState {
     // Stored or returned: it runs later, where racelens cannot follow. Races stay silent about it.
     if (!uses) return proven ? NOTHING_HELD : { locks: new Map(), assumed: 'it is stored and runs where racelens cannot follow it' };
     let common: Map<string, Held> | undefined;
+    let assumed: string | undefined;
+    let allAssumed = true;
     for (const { node, unit } of uses) {
       const at = this.entryAtUse(u, unit, node, proven);
       if (!at) return proven ? NOTHING_HELD : { locks: new Map(), assumed: 'it is stored and runs where racelens cannot follow it' };
+      assumed ??= at.assumed;
+      allAssumed &&= !!at.assumed;
       const held = at.locks;
       if (!common) common = new Map(held);
       else for (const [id, h] of common) {
@@ -473,7 +477,7 @@ export class LockState {
         else if (o.mode === 'r') common.set(id, { ...h, mode: 'r' });
       }
     }
-    return common ? { locks: common } : NOTHING_HELD;
+    return common ? { locks: common, ...(allAssumed && assumed ? { assumed } : {}) } : NOTHING_HELD;
   }
 
   /**
@@ -615,7 +619,9 @@ export class LockState {
       return t?.kind === 'mutex' || t?.kind === 'rwmutex';
     });
     const byName = named ? mutexes.filter(([n]) => named.includes(n)) : [];
-    const pick = byName.length ? byName : mutexes;
+    // Unnamed, "the lock" of a type that embeds a mutex is the one its own Lock() takes.
+    const embedded = mutexes.filter(([, f]) => f.embedded);
+    const pick = byName.length ? byName : embedded.length === 1 ? embedded : mutexes;
     if (pick.length === 1 && u.outermost.recvName) {
       const [fname] = pick[0];
       const key = this.keys.extend(this.recvKey(u), [fname], u);

@@ -124,8 +124,10 @@ export class SharedState {
     if (t) return t;
     if (!a.unit || isInit(a.unit) || this.inOnceDo(a.unit)) t = [];
     else {
-      const roots = a.viaReceiver ? this.goroutines.reachOnReceiver(a.unit) : this.goroutines.reach(a.unit);
-      t = roots.size ? [...roots] : ['main'];
+      const roots = [...(a.viaReceiver ? this.goroutines.reachOnReceiver(a.unit) : this.goroutines.reach(a.unit))]
+        // Goroutines that tests start say nothing about how production code runs.
+        .filter((r) => a.file.isTest || !(r.spawner ?? r.unit).file.isTest);
+      t = roots.length ? roots : ['main'];
     }
     this.threadCache.set(a, t);
     return t;
@@ -219,6 +221,7 @@ export class SharedState {
         const b = list[j];
         if (j < i && b.write) continue; // the pair was seen from b's side
         if (!this.threadsOf(b).length || this.excluded(a, b)) continue;
+        if (a.file.isTest !== b.file.isTest) continue; // test code poking at internals says nothing about production races
         const overlap = this.overlap(a, b, withApi);
         if (!overlap) continue;
         if (!b.write && a.unit && b.unit && this.hb.publishedBefore({ unit: a.unit, offset: a.expr.startIndex }, { unit: b.unit, node: a === b ? a.expr : b.expr })) continue;
