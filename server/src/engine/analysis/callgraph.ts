@@ -7,13 +7,15 @@
 import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
-import { query } from '../parser';
-import { findLocalDeclaration } from '../scope';
+import { findLocalDeclaration, mayDeclare } from '../scope';
 import type { SourceFile } from '../source-file';
 import { cachedParent, cachedType } from '../tree-cache';
 import { implementsAll, packageTypes, structNameOf, typeOfExpr, type GoType } from '../types';
 import { FunctionsFact, type FuncUnit, type Functions } from './functions';
 import { argumentsOf, parameterIndex } from '../syntax';
+
+/** Words followed by `(` that are no calls. */
+const KEYWORDS = new Set(['func', 'if', 'for', 'switch', 'select', 'return', 'go', 'defer', 'case', 'range', 'else', 'make', 'new', 'len', 'cap', 'append', 'copy', 'delete', 'panic', 'recover', 'print', 'println', 'close', 'complex', 'real', 'imag', 'min', 'max', 'clear', 'interface', 'struct', 'map', 'chan']);
 
 /** A budget: an interface or function value with more possible targets than this is left unresolved. */
 export const MAX_TARGETS = 8;
@@ -90,6 +92,8 @@ export class CallGraph {
         const operand = expr.childForFieldName('operand');
         const name = expr.childForFieldName('field')?.text;
         if (!operand || !name) return [];
+        // No package method or func field has this name: nothing here to resolve (most calls).
+        if (!this.fns.methodNames.has(name) && !this.isFuncField(name)) return [];
         if (operand.type === 'identifier' && file.imports.some((s) => s.local === operand.text) && !findLocalDeclaration(operand, operand.text)) return [];
         const type = this.typeNameOf(operand, file);
         if (!type) return [];
@@ -218,31 +222,57 @@ export class CallGraph {
   }
 
   private assignmentsTo(file: SourceFile, from: number, to: number, re: RegExp, name: string, out: { value: Node; file: SourceFile }[]): void {
-    re.lastIndex = from;
-    for (let m = re.exec(file.text); m && m.index < to; m = re.exec(file.text)) {
-      const id = file.root.descendantForIndex(m.index, m.index + name.length);
+    for (const m of file.text.slice(from, to).matchAll(re)) {
+      const at = from + m.index!;
+      const id = file.root.descendantForIndex(at, at + name.length);
       if (id?.type !== 'identifier' || id.text !== name) continue;
       const v = assignedValue(id);
       if (v) out.push({ value: v, file });
     }
   }
 
-  /** The calls in a unit's own code (not its literals'), each with every package unit it may run. */
+  /**
+   * The calls in a unit's own code (not its literals'), each with every package unit it may run.
+   * Candidates come from the text by name: calls of package functions and methods, func fields,
+   * locals, and the library models (once.Do, fmt's String()); calls of other packages' functions are
+   * never resolved. Literals the unit calls in place are its `literals`, not edges here.
+   */
   callsIn(u: FuncUnit): readonly CallEdge[] {
     let edges = this.callsByUnit.get(u);
     if (edges) return edges;
     edges = [];
     this.callsByUnit.set(u, edges);
     if (!u.body) return edges;
-    for (const c of query('(call_expression function: (_) @fn) @call').captures(u.body)) {
-      if (c.name !== 'call' || !u.owns(c.node.startIndex, c.node.endIndex)) continue;
-      edges.push(...this.edgesOf(c.node, u));
+    const text = u.file.text.slice(u.start, u.end);
+    const stringers = this.fns.methodNames.has('String') || this.fns.methodNames.has('Error');
+    const local = new Map<string, boolean>();
+    for (const m of text.matchAll(/(?<![\w$])([A-Za-z_][\w$]*)\s*\(/g)) {
+      const name = m[1];
+      if (KEYWORDS.has(name)) continue;
+      const candidate = !!this.fns.func(name) || this.fns.methodNames.has(name) || this.isFuncField(name) || name === 'Do'
+        || (stringers && PRINTERS.test(name)) || (local.get(name) ?? (local.set(name, mayDeclare(text, name)).get(name)!));
+      if (!candidate) continue;
+      const at = u.start + m.index!;
+      const id = u.file.root.descendantForIndex(at, at + name.length);
+      const fn = id?.parent?.type === 'selector_expression' && id.type === 'field_identifier' ? id.parent : id;
+      const call = fn?.parent;
+      if (!fn || call?.type !== 'call_expression' || call.childForFieldName('function')?.id !== fn.id || !u.owns(call.startIndex, call.endIndex)) continue;
+      edges.push(...this.edgesOf(call, u));
     }
     return edges;
   }
 
-  /** The package units one call runs, directly or through a library model. */
+  private readonly edgeCache = new Map<string, CallEdge[]>();
+
+  /** The package units one call runs, directly or through a library model (memoized per call). */
   edgesOf(call: Node, caller: FuncUnit): CallEdge[] {
+    const key = `${caller.file.path}:${call.id}`;
+    let edges = this.edgeCache.get(key);
+    if (!edges) this.edgeCache.set(key, (edges = this.computeEdges(call, caller)));
+    return edges;
+  }
+
+  private computeEdges(call: Node, caller: FuncUnit): CallEdge[] {
     const out: CallEdge[] = [];
     const file = caller.file;
     const fn = call.childForFieldName('function');
@@ -263,7 +293,7 @@ export class CallGraph {
       return out;
     }
     if (ASYNC_CALLBACKS.test(name)) return out;
-    if (receiver && PRINTERS.test(name)) {
+    if (receiver && PRINTERS.test(name) && (this.fns.methodNames.has('String') || this.fns.methodNames.has('Error'))) {
       for (const a of args) {
         const recv = structNameOf(typeOfExpr(a, file, this.pkg));
         const m = recv && (this.fns.method(recv, 'String') ?? this.fns.method(recv, 'Error'));
@@ -275,10 +305,36 @@ export class CallGraph {
     for (const a of args) {
       const t = cachedType(a);
       if (t !== 'func_literal' && t !== 'selector_expression' && t !== 'identifier') continue;
-      const callees = t === 'func_literal' ? this.resolve(a, file) : isFuncValue(a, file, this.pkg) ? this.resolve(a, file) : [];
+      const callees = t === 'func_literal' || this.mayBeFuncValue(a, file) ? this.resolve(a, file) : [];
       for (const callee of callees) out.push({ callee, call, caller, how: 'callback', role, certain: SYNC_CALLBACKS.test(name) });
     }
     return out;
+  }
+
+  private funcFields?: Set<string>;
+
+  /** Some struct of the package has a func-typed field of this name. */
+  private isFuncField(name: string): boolean {
+    if (!this.funcFields) {
+      this.funcFields = new Set();
+      for (const fields of packageTypes(this.pkg).structs.values()) for (const [n, f] of fields) if (f.type.kind === 'func') this.funcFields.add(n);
+    }
+    return this.funcFields.has(name);
+  }
+
+  /**
+   * Whether an argument can name a package function value, checked cheaply before types are asked:
+   * a package function, a method value of the package, a func-typed field, or a local declared
+   * with a func type or value.
+   */
+  private mayBeFuncValue(a: Node, file: SourceFile): boolean {
+    if (cachedType(a) === 'selector_expression') {
+      const name = a.childForFieldName('field')?.text ?? '';
+      return (this.fns.methodNames.has(name) || this.isFuncField(name)) && isFuncValue(a, file, this.pkg);
+    }
+    const decl = findLocalDeclaration(a, a.text);
+    if (!decl) return !!this.fns.func(a.text) || isFuncValue(a, file, this.pkg);
+    return file.textOf(decl).includes('func') && isFuncValue(a, file, this.pkg);
   }
 
   private howCalled(fn: Node, callee: FuncUnit, file: SourceFile): CallHow {

@@ -431,11 +431,9 @@ function collectOps(cfg: Cfg): Map<number, FlowOp[]> {
     if (list) list.push(op); else out.set(at.id, [op]);
   }
   // `unlock := mu.Unlock`, `t.Cleanup(mu.Unlock)`: a method value that releases the mutex when called.
-  const text = unit.file.text;
-  const re = /\.\s*R?Unlock\b(?!\s*\()/g;
-  re.lastIndex = unit.start;
-  for (let m = re.exec(text); m && m.index < unit.end; m = re.exec(text)) {
-    const at0 = m.index + m[0].indexOf('U') - (m[0].includes('RUnlock') ? 1 : 0);
+  const own = unit.file.text.slice(unit.start, unit.end);
+  for (const m of own.includes('Unlock') ? own.matchAll(/\.\s*R?Unlock\b(?!\s*\()/g) : []) {
+    const at0 = unit.start + m.index! + m[0].indexOf('U') - (m[0].includes('RUnlock') ? 1 : 0);
     const sel = unit.file.root.descendantForIndex(at0, at0 + 1)?.parent;
     if (sel?.type !== 'selector_expression' || !unit.owns(sel.startIndex, sel.endIndex)) continue;
     const at = cfg.nodeAt(sel.startIndex);

@@ -168,7 +168,6 @@ export class Goroutines {
   private serverStarts(): { site: Node; spawner: FuncUnit; type?: string }[] {
     const out: { site: Node; spawner: FuncUnit; type?: string }[] = [];
     for (const file of this.pkg.files) {
-      SERVE_CALLS.lastIndex = 0;
       for (const m of file.text.matchAll(SERVE_CALLS)) {
         const call = file.root.descendantForIndex(m.index! + 1, m.index! + 2)?.parent?.parent;
         let spawner = call?.type === 'call_expression' ? this.fns.enclosing(call) : undefined;
@@ -295,10 +294,10 @@ function unwrapHandler(arg: Node): Node {
 
 /** A handler runs once the server serves: the first Serve/ListenAndServe call after the registration, if the same function makes it. */
 function serveAfter(registration: Node, spawner: FuncUnit): Node | undefined {
-  const text = spawner.file.text;
-  SERVE_CALLS.lastIndex = registration.endIndex;
-  for (let m = SERVE_CALLS.exec(text); m && m.index < spawner.end; m = SERVE_CALLS.exec(text)) {
-    const call = spawner.file.root.descendantForIndex(m.index + 1, m.index + 2)?.parent?.parent;
+  const from = registration.endIndex;
+  for (const m of spawner.file.text.slice(from, spawner.end).matchAll(SERVE_CALLS)) {
+    const at = from + m.index!;
+    const call = spawner.file.root.descendantForIndex(at + 1, at + 2)?.parent?.parent;
     if (call?.type === 'call_expression' && spawner.owns(call.startIndex)) return call;
   }
   return undefined;

@@ -77,6 +77,9 @@ export interface State {
 const EMPTY_STATE: State = { must: new Map(), may: new Map(), released: new Map(), deferred: new Map() };
 const EMPTY_EFFECT: LockEffect = { leaves: new Map(), releases: new Map(), paramCalls: new Map() };
 
+/** fmt, log and testing functions that call String() or Error() on their operands. */
+const PRINTER_NAMES = ['Sprint', 'Sprintf', 'Sprintln', 'Print', 'Printf', 'Println', 'Fprint', 'Fprintf', 'Fprintln', 'Errorf', 'Fatal', 'Fatalf', 'Fatalln', 'Panic', 'Panicf', 'Panicln', 'Log', 'Logf', 'Error', 'Skip', 'Skipf'];
+
 /** Text that contains a lock or unlock call. */
 const LOCK_TEXT = /\.\s*R?(?:Lock|Unlock)\s*\(\s*\)|(?<![\w$.])(?:lock|unlock)\s*\(\s*&/;
 
@@ -116,6 +119,14 @@ export class LockState {
    * that may (by name, transitively: a cheap text test before any tree is read).
    */
   private lockRelevant(u: FuncUnit): boolean {
+    let r = this.relevance.get(u);
+    if (r === undefined) this.relevance.set(u, (r = this.computeLockRelevant(u)));
+    return r;
+  }
+
+  private readonly relevance = new Map<FuncUnit, boolean>();
+
+  private computeLockRelevant(u: FuncUnit): boolean {
     const text = u.file.text.slice(u.start, u.end);
     if (LOCK_TEXT.test(text)) return true;
     if (!this.relevantNames) this.relevantNames = this.computeRelevantNames();
@@ -124,11 +135,53 @@ export class LockState {
     return false;
   }
 
+  /** Whether a call may change the lock state: by its name, one of the functions that lock or call such (text only). */
+  private mayAffectLocks(call: Node): boolean {
+    if (!this.relevantNames) this.relevantNames = this.computeRelevantNames();
+    return this.mayCall(call, this.relevantNames);
+  }
+
+  /** Whether a call may take a lock, at any depth: by its name, a function that locks or calls one (text only). */
+  private mayAcquire(call: Node): boolean {
+    if (!this.lockingNames) {
+      this.lockingNames = this.namesReaching((text) => LOCK_TEXT.test(text));
+      // fmt calls String() and Error(): when one of those locks, so may any print.
+      if (this.lockingNames.has('String') || this.lockingNames.has('Error')) this.lockingNames = this.namesReaching((text) => LOCK_TEXT.test(text), PRINTER_NAMES);
+    }
+    return this.mayCall(call, this.lockingNames);
+  }
+
+  private lockingNames?: Set<string>;
+
+  /** Literals called in place and calls of function values are looked up; named calls only when the name is in `names`. */
+  private mayCall(call: Node, names: ReadonlySet<string>): boolean {
+    const fn = call.childForFieldName('function');
+    const type = fn && cachedType(fn);
+    const name = type === 'identifier' ? fn!.text : type === 'selector_expression' ? fn!.childForFieldName('field')?.text : undefined;
+    return !name || type === 'func_literal' || names.has(name) || (type === 'identifier' && !this.fns.func(name) && !this.fns.methodNames.has(name));
+  }
+
+  /**
+   * Names of functions whose call may leave the caller's locks changed, found in the text: those
+   * whose locks and unlocks do not pair up (lock and unlock helpers, early-return unlocks), and, to a
+   * fixpoint, the functions that call them by name. A function that locks and defers the unlock
+   * changes nothing for its callers, so calls of it need no resolving.
+   */
   private computeRelevantNames(): Set<string> {
-    const names = new Set<string>();
+    return this.namesReaching((text) => {
+      if (!LOCK_TEXT.test(text)) return false;
+      const locks = text.match(/\.\s*R?Lock\s*\(\s*\)|(?<![\w$.])lock\s*\(\s*&/g)?.length ?? 0;
+      const unlocks = text.match(/\.\s*R?Unlock\s*\(\s*\)|(?<![\w$.])unlock\s*\(\s*&/g)?.length ?? 0;
+      return locks !== unlocks || /\.\s*R?Unlock\b(?!\s*\()/.test(text);
+    });
+  }
+
+  /** Names of the functions whose text passes `seed`, and, to a fixpoint, of the functions that call them by name. */
+  private namesReaching(seed: (text: string) => boolean, extra: readonly string[] = []): Set<string> {
+    const names = new Set<string>(extra);
     const named = this.fns.all.filter((u) => u.name && !u.isLiteral);
     const texts = new Map(named.map((u) => [u, u.file.text.slice(u.start, u.end)]));
-    for (const u of named) if (LOCK_TEXT.test(texts.get(u)!)) names.add(u.name!);
+    for (const u of named) if (seed(texts.get(u)!)) names.add(u.name!);
     // Callers of those, by name, to a fixpoint: few rounds in practice.
     for (let changed = names.size > 0, round = 0; changed && round < 8; round++) { // a budget: deeper chains of lock helpers are rare
       changed = false;
@@ -197,6 +250,7 @@ export class LockState {
       } else release(out, key, modeOf(lc.method));
       return out;
     }
+    if (!this.mayAffectLocks(op.syntax)) return s;
     const edges = this.calls.edgesOf(op.syntax, u).filter((e) => e.how !== 'callback' && e.how !== 'stringer');
     if (!edges.length) return s;
     let out = s;
@@ -292,7 +346,7 @@ export class LockState {
         if (before && !s0) continue; // unreachable
         let s = s0;
         for (const op of cfg.ops(n)) {
-          if (op.kind === 'call' && op.role !== 'go' && op.role !== 'defer') {
+          if (op.kind === 'call' && op.role !== 'go' && op.role !== 'defer' && (lockCallOf(op.syntax) || this.mayAcquire(op.syntax))) {
             const released = new Map<string, LockKey>([...(s?.released ?? [])].map(([id, r]) => [id, r.key]));
             const lc = lockCallOf(op.syntax);
             if (lc) {
@@ -499,12 +553,11 @@ export class LockState {
     const top = parent.outermost;
     if (!decl) return undefined;
     const out: { node: Node; unit: FuncUnit }[] = [];
-    const text = u.file.text;
     const re = new RegExp(`(?<![\\w$.])${target.text.replace(/[$]/g, '\\$')}(?![\\w$])`, 'g');
-    re.lastIndex = top.start;
-    for (let m = re.exec(text); m && m.index < top.end; m = re.exec(text)) {
-      if (m.index === target.startIndex) continue;
-      const id = u.file.root.descendantForIndex(m.index, m.index + target.text.length);
+    for (const m of u.file.text.slice(top.start, top.end).matchAll(re)) {
+      const at = top.start + m.index!;
+      if (at === target.startIndex) continue;
+      const id = u.file.root.descendantForIndex(at, at + target.text.length);
       if (id?.type !== 'identifier' || findLocalDeclaration(id, id.text)?.id !== decl.id) continue;
       const p = cachedParent(id);
       const called = p?.type === 'call_expression' && p.childForFieldName('function')?.id === id.id;

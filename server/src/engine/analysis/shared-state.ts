@@ -220,10 +220,11 @@ export class SharedState {
       for (let j = 0; j < list.length; j++) {
         const b = list[j];
         if (j < i && b.write) continue; // the pair was seen from b's side
-        if (!this.threadsOf(b).length || this.excluded(a, b)) continue;
+        if (!this.threadsOf(b).length) continue;
         if (a.file.isTest !== b.file.isTest) continue; // test code poking at internals says nothing about production races
+        // Threads first: most pairs never overlap, and then no lock state is needed.
         const overlap = this.overlap(a, b, withApi);
-        if (!overlap) continue;
+        if (!overlap || this.excluded(a, b)) continue;
         if (!b.write && a.unit && b.unit && this.hb.publishedBefore({ unit: a.unit, offset: a.expr.startIndex }, { unit: b.unit, node: a === b ? a.expr : b.expr })) continue;
         out.push({ write: a, other: b, overlap });
       }
@@ -416,11 +417,10 @@ export class SharedState {
         const type = typeOfIdentifier(id, lit.file, this.pkg);
         if (isSyncType(type)) continue;
         const v: SharedVar = { key, name: id.text, kind: 'local', decl, type, accesses: [] };
-        const text = lit.file.text;
         const re = new RegExp(`(?<![\\w.$])${escape(id.text)}(?![\\w$])`, 'g');
-        re.lastIndex = outer.node.startIndex;
-        for (let m = re.exec(text); m && m.index < outer.node.endIndex; m = re.exec(text)) {
-          const node = lit.file.root.descendantForIndex(m.index, m.index + id.text.length);
+        for (const m of lit.file.text.slice(outer.node.startIndex, outer.node.endIndex).matchAll(re)) {
+          const at = outer.node.startIndex + m.index!;
+          const node = lit.file.root.descendantForIndex(at, at + id.text.length);
           if (node?.type !== 'identifier' || node.text !== id.text) continue;
           const d = findLocalDeclaration(node, id.text);
           if (!d || d.startIndex !== decl.startIndex) continue;

@@ -117,9 +117,10 @@ class SyncIndex {
 
   private scanIdentifiers(file: SourceFile, name: string, key: string, from: number, to: number, v: SyncVar): void {
     const re = new RegExp(`(?<![\\w$.])${escapeRe(name)}(?![\\w$])`, 'g');
-    re.lastIndex = from;
-    for (let m = re.exec(file.text); m && m.index < to && !v.escapes; m = re.exec(file.text)) {
-      const id = file.root.descendantForIndex(m.index, m.index + name.length);
+    for (const m of file.text.slice(from, to).matchAll(re)) {
+      if (v.escapes) return;
+      const at = from + m.index!;
+      const id = file.root.descendantForIndex(at, at + name.length);
       if (id?.type !== 'identifier' || id.text !== name) continue;
       // The declaring name itself was checked with its declaration.
       const p = id.parent;

@@ -103,7 +103,12 @@ export const missingUnlock: Rule = {
       if (/lock/i.test(top.name ?? '') || u.isLiteral && !u.parent) continue;
       const file = u.file;
       // `unlock := mu.Unlock` and friends: the unlock can hide behind another name.
-      if (/\.\s*R?Unlock(?!\s*\()/.test(codeText(file, u.node))) continue;
+      const text = codeText(file, u.node);
+      if (/\.\s*R?Unlock(?!\s*\()/.test(text)) continue;
+      // Every unlock deferred: it runs on every return.
+      const unlocks = text.match(/\.\s*R?Unlock\s*\(/g)?.length ?? 0;
+      const deferred = text.match(/\bdefer\s+[\w.]*\.\s*R?Unlock\s*\(/g)?.length ?? 0;
+      if (unlocks === deferred) continue;
       const { cfg, before } = locks.states(u);
       // The locks this function takes itself, with their first Lock and Unlock calls.
       const taken = new Map<string, { key: LockKey; lock: Node; method: string; unlocks: Node[] }>();

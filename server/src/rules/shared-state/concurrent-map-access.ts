@@ -15,9 +15,12 @@ export const concurrentMapAccess: Rule = {
     const state = pass.get(SharedStateFact);
     for (const v of state.vars) {
       if (v.type?.kind !== 'map') continue;
+      const all = state.conflicts(v);
+      if (!all.length) continue;
       const guards = state.guards(v);
+      // Without a lock anywhere, exported methods alone are no evidence of concurrency.
       // A guarded write racing an unguarded access is the unguarded side's fault: unguarded-access.
-      const writes = state.conflicts(v, guards.size > 0)
+      const writes = (guards.size > 0 ? all : state.conflicts(v, false))
         .filter((c) => ![...state.sharedLocks(c.write).keys()].some((id) => guards.has(id)))
         .map((c) => ({ c, side: c.write }));
       let fixes: Fix[] | undefined;

@@ -87,8 +87,9 @@ export const nonAtomicCounter: Rule = {
     const state = pass.get(SharedStateFact);
     for (const v of state.vars) {
       if (v.kind === 'local' || v.type?.kind !== 'basic' || !(v.type.text in ATOMIC)) continue;
-      if (state.guards(v).size) continue; // locked elsewhere: unguarded-access reports it
-      const updates = state.conflicts(v).filter((c) => isCounterUpdate(c.write)).map((c) => ({ c, side: c.write }));
+      const conflicts = state.conflicts(v);
+      if (!conflicts.length || state.guards(v).size) continue; // locked elsewhere: unguarded-access reports it
+      const updates = conflicts.filter((c) => isCounterUpdate(c.write)).map((c) => ({ c, side: c.write }));
       let fixes: Fix[] | undefined;
       for (const { c, more, others } of groupConflicts(updates)) {
         const { write, other } = c;

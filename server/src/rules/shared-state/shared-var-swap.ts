@@ -79,8 +79,9 @@ export const sharedVarSwap: Rule = {
       if (v.kind === 'local' || !v.type || !SWAPPABLE.has(v.type.kind)) continue;
       // Only pure swaps: element writes or read-modify-writes belong to other rules.
       if (!v.accesses.some((a) => a.write) || v.accesses.some((a) => a.write && !isSwap(a))) continue;
-      if (state.guards(v).size) continue; // locked somewhere: unguarded-access territory
-      const swaps = state.conflicts(v).filter((c) => isSwap(c.write) && !c.other.write).map((c) => ({ c, side: c.write }));
+      const conflicts = state.conflicts(v);
+      if (!conflicts.length || state.guards(v).size) continue; // locked somewhere: unguarded-access territory
+      const swaps = conflicts.filter((c) => isSwap(c.write) && !c.other.write).map((c) => ({ c, side: c.write }));
       let fixes: Fix[] | undefined;
       for (const { c, more, others } of groupConflicts(swaps)) {
         const { write, other } = c;

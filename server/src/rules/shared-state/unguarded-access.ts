@@ -13,12 +13,14 @@ export const unguardedAccess: Rule = {
   run(pass) {
     const state = pass.get(SharedStateFact);
     for (const v of state.vars) {
+      const conflicts = state.conflicts(v);
+      if (!conflicts.length) continue;
       const guards = state.guards(v);
       if (!guards.size) continue;
       const guarded = (a: Access) => [...state.sharedLocks(a).keys()].some((id) => guards.has(id));
       // Each conflict names its unguarded side; a guarded write racing an unguarded read is the read's fault.
       const unguarded: Sided[] = [];
-      for (const c of state.conflicts(v)) {
+      for (const c of conflicts) {
         for (const side of [c.write, c.other]) {
           if (guarded(side) || (v.type?.kind === 'map' && side.write)) continue; // concurrent-map-access reports unguarded map writes
           unguarded.push({ c, side });
