@@ -58,6 +58,16 @@ export class CallGraph {
 
   /** The struct or named type of the operand of `x.m`: the receiver by name, else types-lite. */
   typeNameOf(operand: Node, file: SourceFile): string | undefined {
+    const key = `${file.path}:${operand.id}`;
+    if (this.typeNames.has(key)) return this.typeNames.get(key);
+    const name = this.computeTypeName(operand, file);
+    this.typeNames.set(key, name);
+    return name;
+  }
+
+  private readonly typeNames = new Map<string, string | undefined>();
+
+  private computeTypeName(operand: Node, file: SourceFile): string | undefined {
     if (operand.type === 'identifier') {
       const outer = this.fns.enclosing(operand)?.outermost;
       // The receiver by name: shadowing a receiver is rare enough not to pay a scope walk for.

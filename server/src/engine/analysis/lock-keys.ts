@@ -7,7 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Package } from '../package';
 import { findLocalDeclaration } from '../scope';
-import { cachedType } from '../tree-cache';
+import { cachedType, PerTree } from '../tree-cache';
 import { fieldOf, structNameOf, typeOfExpr, type GoType } from '../types';
 import { argumentsOf, parameterIndex, parameterNames } from '../syntax';
 import type { CallEdge } from './callgraph';
@@ -65,8 +65,18 @@ export interface LockCall {
 
 const LOCK_METHODS = new Set(['Lock', 'Unlock', 'RLock', 'RUnlock']);
 
+/** lockCallOf's answers by tree and node: the dataflow asks about the same calls over and over. */
+const lockCalls = new PerTree<LockCall | null>();
+
 /** `x.Lock()` and friends (no arguments), or `lock(&m)`/`unlock(&m)` (the Go runtime's own style). */
 export function lockCallOf(call: Node): LockCall | undefined {
+  const byId = lockCalls.of(call.tree);
+  let found = byId.get(call.id);
+  if (found === undefined) byId.set(call.id, (found = findLockCall(call) ?? null));
+  return found ?? undefined;
+}
+
+function findLockCall(call: Node): LockCall | undefined {
   if (cachedType(call) !== 'call_expression') return undefined;
   const fn = call.childForFieldName('function');
   const args = argumentsOf(call);

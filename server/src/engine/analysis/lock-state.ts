@@ -213,11 +213,25 @@ export class LockState {
 
   private transfer(u: FuncUnit, cfg: Cfg, n: FlowNode, s: State, until = Infinity): State {
     let out = s;
-    for (const op of cfg.ops(n)) {
+    for (const op of this.lockOps(u, cfg, n)) {
       if (op.end > until) break;
       out = this.apply(u, op, out);
     }
     return out;
+  }
+
+  private readonly opsByNode = new Map<FuncUnit, Map<number, FlowOp[]>>();
+
+  /** The operations of a node that can change the lock state (lock calls, calls that may lock or unlock, unlock values). */
+  private lockOps(u: FuncUnit, cfg: Cfg, n: FlowNode): readonly FlowOp[] {
+    let byNode = this.opsByNode.get(u);
+    if (!byNode) this.opsByNode.set(u, (byNode = new Map()));
+    let ops = byNode.get(n.id);
+    if (!ops) {
+      ops = cfg.ops(n).filter((op) => op.kind === 'unlock-value' || (op.kind === 'call' && (!!lockCallOf(op.syntax) || this.mayAffectLocks(op.syntax))));
+      byNode.set(n.id, ops);
+    }
+    return ops;
   }
 
   private apply(u: FuncUnit, op: FlowOp, s: State): State {
@@ -345,6 +359,7 @@ export class LockState {
         const s0 = before?.[n.id];
         if (before && !s0) continue; // unreachable
         let s = s0;
+        const changing = s0 ? this.lockOps(u, cfg, n) : [];
         for (const op of cfg.ops(n)) {
           if (op.kind === 'call' && op.role !== 'go' && op.role !== 'defer' && (lockCallOf(op.syntax) || this.mayAcquire(op.syntax))) {
             const released = new Map<string, LockKey>([...(s?.released ?? [])].map(([id, r]) => [id, r.key]));
@@ -362,7 +377,7 @@ export class LockState {
               }
             }
           }
-          if (s) s = this.apply(u, op, s);
+          if (s && changing.includes(op)) s = this.apply(u, op, s);
         }
       }
     } finally {
@@ -466,9 +481,10 @@ export class LockState {
     for (const n of cfg.nodes) {
       let s = before ? before[n.id] : EMPTY_STATE;
       if (!s) continue;
+      const changing = before ? this.lockOps(u, cfg, n) : [];
       for (const op of cfg.ops(n)) {
         visit(op, n, s);
-        if (before) s = this.apply(u, op, s);
+        if (changing.includes(op)) s = this.apply(u, op, s);
       }
     }
   }
@@ -652,6 +668,7 @@ export class LockState {
         if (!other) common.delete(id);
         else if (other.mode === 'r' && h.mode === 'w') common.set(id, { ...h, mode: 'r' });
       }
+      if (!common.size) break; // a caller that holds nothing: nothing is held in common
     }
     for (const [id, h] of common ?? []) locks.set(id, h);
     return { locks, ...(common === undefined && allAssumed && !proven && sites.length ? { assumed: 'every caller holds a lock it assumes' } : {}) };

@@ -391,6 +391,10 @@ export class SharedState {
     }
     if (root?.type !== 'identifier') return undefined;
     if (this.fns.isReceiver(root)) return 'receiver';
+    const unit0 = this.fns.enclosing(sel);
+    const pkgVar = !!this.pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec');
+    // Outside literals nothing is captured: only a package variable (not shadowed) is shared.
+    if (unit0 && !unit0.isLiteral && !pkgVar) return undefined;
     const decl = findLocalDeclaration(root, root.text);
     if (!decl) return this.pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec') ? 'pkgvar' : undefined;
     const unit = this.fns.enclosing(sel);
