@@ -459,6 +459,24 @@ export class LockState {
     return locks;
   }
 
+  /**
+   * Whether some caller may hold a lock (by shared identity) when it calls `u`, through a few levels
+   * of callers: a lock taken in `u` would then deadlock on that path.
+   */
+  mayBeHeldByCallers(u: FuncUnit, sharedId: string, depth = 0, seen = new Set<FuncUnit>()): boolean {
+    if (depth > 3 || seen.has(u)) return false; // a budget: callers of callers of callers
+    seen.add(u);
+    if (u.isLiteral && u.parent) {
+      return [...this.mayHeldAt(u.parent, u.start).values()].some((h) => h.key.shared?.id === sharedId) || this.mayBeHeldByCallers(u.parent, sharedId, depth + 1, seen);
+    }
+    for (const e of this.calls.callersOf(u)) {
+      if (e.role === 'go') continue;
+      if ([...this.mayHeldAt(e.caller, e.call.startIndex).values()].some((h) => h.key.shared?.id === sharedId)) return true;
+      if (this.mayBeHeldByCallers(e.caller, sharedId, depth + 1, seen)) return true;
+    }
+    return false;
+  }
+
   /** Locks held at the normal exit of `u` before deferred calls run, and the deferred unlocks. */
   atExit(u: FuncUnit): { held: Map<string, Held>; deferred: Map<string, LockKey> } | undefined {
     if (!this.lockRelevant(u)) return undefined;

@@ -53,8 +53,11 @@ export interface Access {
 /** Where an access runs: in a root's thread, or in code no root reaches (before goroutines, or in their spawner). */
 export type Thread = Root | 'main';
 
-/** Why two accesses may run at the same time: the thread of each, and for one thread, why it overlaps itself. */
-export interface Overlap { a: Thread; b: Thread; why?: string }
+/**
+ * Why two accesses may run at the same time: the thread of each, for one thread why it overlaps
+ * itself, and which side runs in the spawner of the other side's goroutine after starting it.
+ */
+export interface Overlap { a: Thread; b: Thread; why?: string; afterSpawn?: 'a' | 'b' }
 
 export interface Conflict { write: Access; other: Access; overlap: Overlap }
 
@@ -192,7 +195,9 @@ export class SharedState {
     if ((a.viaReceiver || b.viaReceiver) && x.unit === y.unit) return undefined;
     if (this.ordered(a, x, y) || this.ordered(b, y, x)) return undefined;
     if (this.hb.rootsOrdered(x, y)) return undefined;
-    return { a: x, b: y };
+    const afterSpawn = y.site && a.unit && this.hb.orderAgainst(a.unit, a.expr.startIndex, y, x) === 'concurrent' ? 'a'
+      : x.site && b.unit && this.hb.orderAgainst(b.unit, b.expr.startIndex, x, y) === 'concurrent' ? 'b' : undefined;
+    return { a: x, b: y, afterSpawn };
   }
 
   /** Access `a`, running in thread `x`, is ordered against every run of goroutine `y`. */

@@ -40,10 +40,12 @@ export function contextOf(a: Access, thread: Thread, other?: Thread): string {
   return `in ${rootName(thread)}`;
 }
 
-/** Where one side of a conflict runs, as a phrase. */
+/** Where one side of a conflict runs, as a phrase: after the spawn when that is why it overlaps. */
 export function sideContext(c: Conflict, side: Access): string {
-  const { a, b } = c.overlap;
-  return side === c.write ? contextOf(side, a, b) : contextOf(side, b, a);
+  const { a, b, afterSpawn } = c.overlap;
+  const mine = side === c.write ? 'a' : 'b';
+  const [t, other] = mine === 'a' ? [a, b] : [b, a];
+  return contextOf(side, afterSpawn === mine ? 'main' : t, other);
 }
 
 /** Why a conflict's two sides overlap when they run in one thread: ` (it is started in a loop at a.go:9)`. */
@@ -53,7 +55,8 @@ export function selfReason(c: Conflict): string {
 
 /** What the message assumes, when an exported method is one side: said so the user can judge it. */
 export function assumption(c: Conflict): string {
-  const api = [c.overlap.a, c.overlap.b].find((t): t is Root => t !== 'main' && t.kind === 'api');
+  const { a, b, afterSpawn } = c.overlap;
+  const api = [afterSpawn === 'a' ? 'main' : a, afterSpawn === 'b' ? 'main' : b].find((t): t is Root => t !== 'main' && t.kind === 'api');
   const type = api?.unit.recvType;
   return type ? ` (racelens assumes the exported methods of ${type} may be called concurrently, since ${type} locks a mutex)` : '';
 }

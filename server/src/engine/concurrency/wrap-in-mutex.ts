@@ -152,7 +152,8 @@ function mayBeHeld(state: SharedState, a: Access, at: number, key: string): bool
   if (!a.unit) return false;
   const held = state.locks.heldAt(a.unit, at);
   if (held.assumed) return true;
-  return [...held.locks.values(), ...state.locks.mayHeldAt(a.unit, at).values()].some((h) => h.key.shared?.id === key);
+  return [...held.locks.values(), ...state.locks.mayHeldAt(a.unit, at).values()].some((h) => h.key.shared?.id === key)
+    || state.locks.mayBeHeldByCallers(a.unit, key);
 }
 
 function exitsRegion(region: Node): boolean {
