@@ -32,6 +32,8 @@ export interface SharedVar {
   decl?: Node;
   /** For fields: the struct type's name. */
   structName?: string;
+  /** For a field reached through another struct's field: the type at the root of the path (its locks guard it). */
+  holderType?: string;
   accesses: Access[];
 }
 
@@ -193,6 +195,9 @@ export class SharedState {
     if (x.kind === 'api' && y.kind === 'api') return undefined;
     // One function started from two places on a receiver: most likely two instances.
     if ((a.viaReceiver || b.viaReceiver) && x.unit === y.unit) return undefined;
+    // A field of a struct that two different types hold (`ms.state.n`, `fs.state.n`): two instances.
+    const ra = a.unit?.outermost.recvType, rb = b.unit?.outermost.recvType;
+    if (a.viaReceiver && b.viaReceiver && ra !== rb && a.v.structName !== ra && a.v.structName !== rb) return undefined;
     if (this.ordered(a, x, y) || this.ordered(b, y, x)) return undefined;
     if (this.hb.rootsOrdered(x, y)) return undefined;
     const afterSpawn = y.site && a.unit && this.hb.orderAgainst(a.unit, a.expr.startIndex, y, x) === 'concurrent' ? 'a'
@@ -368,12 +373,35 @@ export class SharedState {
         if (!base) continue;
         const operand = sel.childForFieldName('operand')!;
         const owner = this.fieldOwner(operand, name, file);
-        const v = owner && byKey.get(`field:${owner}.${name}`);
-        if (!v) continue;
+        const proto = owner && byKey.get(`field:${owner}.${name}`);
+        if (!proto) continue;
+        // A field reached through another struct's field (`ms.state.n`) belongs to that holder's
+        // instance: a variable of its own, apart from the same field of other holders or locals.
+        const holder = this.holderOf(operand, file);
+        const key = holder ? `${proto.key}@${holder.path}` : proto.key;
+        let v = byKey.get(key);
+        if (!v) byKey.set(key, (v = { ...proto, key, holderType: holder?.type, accesses: [] }));
         v.accesses.push({ v, expr: sel, file, unit: this.fns.enclosing(sel), ...classify(sel), viaReceiver: base === 'receiver' });
       }
     }
     this.vars.push(...byKey.values());
+  }
+
+  /**
+   * For `x.a.b.f`, the path of fields between the root and the field's own struct (`T.a.b`, T the
+   * root's type); undefined for `x.f`, or when an index or call is on the way.
+   */
+  private holderOf(operand: Node, file: SourceFile): { path: string; type: string } | undefined {
+    if (operand.type !== 'selector_expression') return undefined;
+    const fields: string[] = [];
+    let n: Node | null = operand;
+    while (n?.type === 'selector_expression') {
+      fields.unshift(n.childForFieldName('field')?.text ?? '?');
+      n = n.childForFieldName('operand');
+    }
+    if (n?.type !== 'identifier') return undefined;
+    const type = this.calls.typeNameOf(n, file);
+    return type ? { path: [type, ...fields].join('.'), type } : undefined;
   }
 
   /** The struct that declares field `name` of the operand's type (promoted fields included). */
@@ -453,7 +481,7 @@ function isDeclaringOccurrence(node: Node): boolean {
 }
 
 function ownsLock(v: SharedVar, lock: SharedLock): boolean {
-  if (v.kind === 'field') return lock.scope === 'struct' && lock.struct === v.structName;
+  if (v.kind === 'field') return lock.scope === 'struct' && (lock.struct === v.structName || lock.struct === v.holderType);
   return lock.scope === 'package' || (v.kind === 'local' && lock.scope === 'local');
 }
 

@@ -39,9 +39,17 @@ function indentOf(file: SourceFile, node: Node): string {
   return ind;
 }
 
-/** The operand of `x.f` for a field access: the instance whose mutex guards it. */
-function baseOf(a: Access): string | null {
-  return a.expr.type === 'selector_expression' ? a.file.textOf(a.expr.childForFieldName('operand')!) : null;
+/**
+ * The instance whose mutex guards a field access: the operand of `x.f`, or for a lock of the holder
+ * type of `x.a.f` (`Holder.mu`), the root `x`.
+ */
+function baseOf(a: Access, lock?: SharedLock): string | null {
+  if (a.expr.type !== 'selector_expression') return null;
+  let operand = a.expr.childForFieldName('operand')!;
+  if (lock?.scope === 'struct' && lock.struct !== a.v.structName && lock.struct === a.v.holderType) {
+    while (operand.type === 'selector_expression') operand = operand.childForFieldName('operand')!;
+  }
+  return a.file.textOf(operand);
 }
 
 function chooseMutex(state: SharedState, v: SharedVar, accesses: Access[]): Mutex {
@@ -71,9 +79,10 @@ function chooseMutex(state: SharedState, v: SharedVar, accesses: Access[]): Mute
 function existingMutex(state: SharedState, lock: SharedLock, rw: boolean): Mutex {
   const name = lock.name;
   const field = lock.scope === 'struct' ? packageTypes(state.pkg).structs.get(lock.struct!)?.get(name) : undefined;
+  if (lock.scope === 'struct' && !field) throw new NoFix('the mutex is promoted or unknown');
   const spell = (a: Access) => {
     if (lock.scope !== 'struct') return name;
-    const base = baseOf(a);
+    const base = baseOf(a, lock);
     return base === null ? null : field?.embedded ? base : `${base}.${name}`;
   };
   const typeIsRw = field?.type.kind === 'rwmutex';
