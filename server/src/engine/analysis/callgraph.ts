@@ -402,7 +402,7 @@ function isFuncValue(a: Node, file: SourceFile, pkg: Package): boolean {
 function ancestorAt(node: Node, start: number): Node | null {
   let n: Node | null = node;
   let best: Node | null = null;
-  while (n && n.startIndex === start) { best = n; n = n.parent; }
+  while (n && n.startIndex === start && n.type !== 'statement_list' && n.type !== 'block') { best = n; n = n.parent; }
   return best;
 }
 

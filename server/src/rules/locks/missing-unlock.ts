@@ -112,12 +112,13 @@ export const missingUnlock: Rule = {
       const { cfg, before } = locks.states(u);
       // The locks this function takes itself, with their first Lock and Unlock calls.
       const taken = new Map<string, { key: LockKey; lock: Node; method: string; unlocks: Node[] }>();
-      locks.walk(u, (op) => {
+      locks.walk(u, (op, _n, before) => {
         const lc = op.kind === 'call' && !op.role ? lockCallOf(op.syntax) : undefined;
         const key = lc && locks.keyOfLockCall(op.syntax, u);
         if (!lc || !key || key.inexact) return;
         const t = taken.get(key.id);
-        if (isAcquire(lc.method)) { if (!t) taken.set(key.id, { key, lock: op.syntax, method: lc.method, unlocks: [] }); }
+        // Taking back the caller's lock (unlock, work, relock) returns it held as it came: by design.
+        if (isAcquire(lc.method)) { if (!t && !before.released.has(key.id)) taken.set(key.id, { key, lock: op.syntax, method: lc.method, unlocks: [] }); }
         else t?.unlocks.push(op.syntax);
       });
       if (!taken.size) continue;
@@ -125,7 +126,8 @@ export const missingUnlock: Rule = {
       const exits: FlowNode[] = cfg.nodes[cfg.exit].pred.map((id) => cfg.nodes[id]).filter((n) => before[n.id]);
       const heldAt = (n: FlowNode, id: string) => {
         const s = locks.after(u, n);
-        return !!s && s.must.has(id) && !s.deferred.has(id);
+        const h = s?.must.get(id);
+        return !!h && !h.relock && !s!.deferred.has(id);
       };
       const releasedAt = (n: FlowNode, id: string) => {
         const s = locks.after(u, n);
