@@ -48,6 +48,8 @@ export interface Access {
   element: boolean;
   /** &x: the address escapes, so racelens cannot follow every use. */
   addressTaken: boolean;
+  /** A read that only copies the reference (`return m`, `x := m`): no element of a map or slice is touched. */
+  reference?: boolean;
   /** For fields: reached through the enclosing method's receiver (the same instance only within that type's methods). */
   viaReceiver?: boolean;
 }
@@ -83,7 +85,7 @@ function isAssignTarget(x: Node): boolean {
 }
 
 /** Read or write, element or whole, for the expression naming a variable. */
-export function classify(expr: Node): Pick<Access, 'write' | 'element' | 'addressTaken'> {
+export function classify(expr: Node): Pick<Access, 'write' | 'element' | 'addressTaken' | 'reference'> {
   const parent = expr.parent;
   if (parent?.type === 'index_expression' && parent.childForFieldName('operand')?.id === expr.id) {
     const write = isAssignTarget(parent) || parent.parent?.type === 'inc_statement' || parent.parent?.type === 'dec_statement';
@@ -99,7 +101,12 @@ export function classify(expr: Node): Pick<Access, 'write' | 'element' | 'addres
     return { write: true, element: false, addressTaken: false };
   }
   const addressTaken = parent?.type === 'unary_expression' && parent.child(0)?.text === '&';
-  return { write: false, element: false, addressTaken };
+  // Returned or copied as a whole: the reference is read, the elements are not.
+  const list = parent?.type === 'expression_list' ? parent : null;
+  const owner = list?.parent;
+  const reference = !!list && (owner?.type === 'return_statement'
+    || ((owner?.type === 'assignment_statement' || owner?.type === 'short_var_declaration') && owner.childForFieldName('right')?.id === list.id));
+  return { write: false, element: false, addressTaken, ...(reference && { reference }) };
 }
 
 interface Occurrence { file: SourceFile; at: number; end: number }
@@ -232,6 +239,7 @@ export class SharedState {
         if (j < i && b.write) continue; // the pair was seen from b's side
         if (!this.threadsOf(b).length) continue;
         if (a.file.isTest !== b.file.isTest) continue; // test code poking at internals says nothing about production races
+        if (a.element && b.reference) continue; // writing an element does not race with copying the map or slice reference
         // Threads first: most pairs never overlap, and then no lock state is needed.
         const overlap = this.overlap(a, b, withApi);
         if (!overlap || this.excluded(a, b)) continue;
