@@ -126,7 +126,7 @@ export class CallGraph {
     for (const type of packageTypes(this.pkg).methods.keys()) {
       if (!implementsAll(type, methods, this.pkg)) continue;
       const m = this.fns.method(type, name);
-      if (m) out.push(m);
+      if (m && !out.includes(m)) out.push(m); // a promoted method is its owner's
       if (out.length > MAX_TARGETS) return [];
     }
     return out;
