@@ -94,9 +94,11 @@ try {
   assert.ok(wrap, `Wrap in mutex offered: ${result.actions.map((a) => a.title)}`);
   const edited = Object.keys(wrap.edit.changes ?? {}).concat((wrap.edit.documentChanges ?? []).map((c) => c.textDocument.uri)).sort();
   assert.deepEqual([...new Set(edited)], [`${WS}/api/server.go`, `${WS}/api/store.go`], 'the mutex goes beside the map in store.go');
-  // Typing a second racy write is flagged for the new version.
+  // Typing a second racy write is flagged for the new version, grouped with the first.
   assert.equal(result.typed.version, 2);
-  assert.equal(result.typed.diagnostics.filter((d) => d.code === 'concurrent-map-access').length, 2);
+  const typedMap = result.typed.diagnostics.filter((d) => d.code === 'concurrent-map-access');
+  assert.equal(typedMap.length, 1, 'both writes of one handler are one finding');
+  assert.ok(typedMap[0].relatedInformation.some((r) => r.location.range.start.line === 6), 'the typed write is a related location');
   assert.deepEqual(errors, [], 'no errors in the page or the worker');
   console.log('web worker: ok (scan, go.mod, .racelens.json, vendor/, sibling files, UTF-16, code action, typing)');
 } catch (e) {
@@ -188,7 +190,9 @@ async function runClient({ base, ws, files, opened }) {
     textDocument: { uri: opened, version: 2 },
     contentChanges: [{ range: { start: { line: 6, character: 0 }, end: { line: 6, character: 0 } }, text: '\thits["total"]++\n' }],
   });
-  await until(() => diagnostics[opened]?.version === 2 && diagnostics[opened].diagnostics.filter((d) => d.code === 'concurrent-map-access').length === 2, 'the typed finding');
+  // The typed write joins the existing finding as a related "also written here" (line 7, 0-based 6).
+  const typedWrite = (d) => d.code === 'concurrent-map-access' && d.relatedInformation?.some((r) => r.location.range.start.line === 6 && /also written/.test(r.message));
+  await until(() => diagnostics[opened]?.version === 2 && diagnostics[opened].diagnostics.some(typedWrite), 'the typed finding');
   const typing = performance.now() - typedAt;
   await request('shutdown');
   worker.terminate();
