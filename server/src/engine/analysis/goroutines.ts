@@ -28,6 +28,8 @@ export interface Root {
   site?: Node;
   /** The unit containing the site. */
   spawner?: FuncUnit;
+  /** `c := newConn(); go c.serve()`: each start has a receiver of its own, so runs share no receiver fields. */
+  freshReceiver?: boolean;
 }
 
 /** Registrations that start concurrent work, found by text and then checked in the tree. */
@@ -109,9 +111,10 @@ export class Goroutines {
       const spawner = this.fns.enclosing(stmt);
       if (call?.type !== 'call_expression' || !spawner) continue;
       const loop = loopAround(stmt, spawner) && !freshPerIteration(call, stmt);
+      const fresh = !loop && freshReceiver(call, stmt);
       for (const e of this.calls.edgesOf(call, spawner)) {
         if (e.how === 'callback' || e.how === 'stringer') continue;
-        this.add({ unit: e.callee, kind: 'goroutine', self: loop, selfWhy: loop ? `it is started in a loop (${where(stmt, spawner)})` : undefined, site: stmt, spawner });
+        this.add({ unit: e.callee, kind: 'goroutine', self: loop, selfWhy: loop ? `it is started in a loop (${where(stmt, spawner)})` : undefined, site: stmt, spawner, ...(fresh && { freshReceiver: true }) });
       }
     }
     for (const m of file.text.matchAll(SPAWN_CALLS)) {
@@ -272,13 +275,49 @@ function loopAround(node: Node, unit: FuncUnit): boolean {
 
 /** `go c.serve()` where c is declared inside the loop: each goroutine has its own receiver. */
 function freshPerIteration(call: Node, goStmt: Node): boolean {
-  const fn = call.childForFieldName('function');
-  const operand = fn?.type === 'selector_expression' ? fn.childForFieldName('operand') : null;
-  if (operand?.type !== 'identifier') return false;
-  const decl = findLocalDeclaration(operand, operand.text);
-  if (!decl) return false;
+  const decl = receiverDecl(call);
+  if (!decl || !madeFresh(decl)) return false;
   for (let n = goStmt.parent; n; n = n.parent) {
     if (n.type === 'for_statement') return decl.startIndex > n.startIndex && decl.endIndex <= n.endIndex;
+  }
+  return false;
+}
+
+/** The local declaration of `c` in `c.serve()`, if c is a local. */
+function receiverDecl(call: Node): Node | null {
+  const fn = call.childForFieldName('function');
+  const operand = fn?.type === 'selector_expression' ? fn.childForFieldName('operand') : null;
+  return operand?.type === 'identifier' ? findLocalDeclaration(operand, operand.text) : null;
+}
+
+/**
+ * `c := newConn(...); go c.serve()` with no loop in between: every start has a receiver of its own,
+ * made by a call or a composite literal (an object racelens assumes is new, as RacerD's ownership does).
+ */
+function freshReceiver(call: Node, goStmt: Node): boolean {
+  const decl = receiverDecl(call);
+  return !!decl && madeFresh(decl) && !sharedAcrossStarts(decl, goStmt);
+}
+
+/** `c := newConn(...)`, `c := &conn{...}`: a call or a composite literal makes the value. */
+function madeFresh(decl: Node): boolean {
+  if (decl.type !== 'short_var_declaration') return false;
+  const right = decl.childForFieldName('right')?.namedChild(0);
+  const value = right?.type === 'unary_expression' ? right.namedChild(0) : right;
+  return value?.type === 'call_expression' || value?.type === 'composite_literal';
+}
+
+/**
+ * Whether one local variable (declared by `decl`) is shared by several goroutines started at
+ * `site`: a loop runs the start more than once per declaration. A variable declared inside the
+ * loop body, or in a function run once per start, is a new variable each time. Loop header
+ * variables count as shared (before Go 1.22 they were; loop-var-capture says more).
+ */
+export function sharedAcrossStarts(decl: Node, site: Node): boolean {
+  for (let n = cachedParent(site); n; n = cachedParent(n)) {
+    if (n.id === decl.id) return cachedType(n) === 'for_statement';
+    if (n.startIndex <= decl.startIndex && decl.endIndex <= n.endIndex) return false;
+    if (cachedType(n) === 'for_statement') return true;
   }
   return false;
 }

@@ -116,10 +116,24 @@ export class LockKeys {
   ofMutex(mutex: Node, unit: FuncUnit): LockKey | undefined {
     const base = this.ofExpr(mutex, unit);
     if (!base) return undefined;
+    const cond = this.condLocker(base, unit);
+    if (cond) return cond;
     const t = typeOfExpr(mutex, unit.file, this.pkg) ?? this.receiverType(mutex, unit);
     if (!t || isLockKind(t) || t.kind === 'interface' || t.kind === 'named') return base;
     const embedded = embeddedMutexPath(t, this.pkg);
     return embedded ? { ...this.extend(base, embedded, unit), holder: base.shared } : base;
+  }
+
+  /**
+   * `f.done.L` where `f.done = sync.NewCond(&f.mu)`: the Cond's Locker is f.mu. Found from the
+   * package's assignments of NewCond to a field, relative to the object both paths start from.
+   */
+  private condLocker(key: LockKey, unit: FuncUnit): LockKey | undefined {
+    if (key.path[key.path.length - 1] !== 'L' || key.path.length < 2) return undefined;
+    const cond = this.make(key.root, key.path.slice(0, -1), key.text.split('.')[0], !!key.inexact, unit);
+    const alias = cond.shared && condAliases(this.pkg).get(cond.shared.id);
+    if (!alias || cond.path.length < alias.up) return undefined;
+    return this.make(key.root, [...cond.path.slice(0, cond.path.length - alias.up), ...alias.down], key.text.split('.')[0], !!key.inexact, unit);
   }
 
   private receiverType(x: Node, unit: FuncUnit): GoType | undefined {
@@ -246,6 +260,32 @@ export class LockKeys {
     }
     return undefined;
   }
+}
+
+/** For each Cond field assigned `x.a.c = sync.NewCond(&x.mu)`: up 2 fields from the Cond (a, c), then down to [mu]. */
+function condAliases(pkg: Package): Map<string, { up: number; down: string[] }> {
+  return pkg.memo('lock-keys:cond-aliases', () => {
+    const out = new Map<string, { up: number; down: string[] }>();
+    const ambiguous = new Set<string>();
+    for (const file of pkg.files) {
+      for (const m of file.text.matchAll(/([\w.]+)\s*=\s*sync\.NewCond\(\s*&\(?([\w.]+)\)?\s*\)/g)) {
+        const left = m[1].split('.'), arg = m[2].split('.');
+        if (left.length < 2 || arg.length < 2 || left[0] !== arg[0]) continue;
+        const node = file.root.descendantForIndex(m.index!, m.index! + m[1].length);
+        const sel = node?.type === 'selector_expression' ? node : node?.parent?.type === 'selector_expression' ? node.parent : null;
+        const operand = sel?.childForFieldName('operand');
+        const owner = operand ? structNameOf(typeOfExpr(operand, file, pkg)) : undefined;
+        if (!owner) continue;
+        const id = `${owner}.${left[left.length - 1]}`;
+        const alias = { up: left.length - 1, down: arg.slice(1) };
+        const seen = out.get(id);
+        if (seen && (seen.up !== alias.up || seen.down.join('.') !== alias.down.join('.'))) ambiguous.add(id);
+        out.set(id, alias);
+      }
+    }
+    for (const id of ambiguous) out.delete(id); // two different Lockers: racelens cannot tell which
+    return out;
+  });
 }
 
 function startsWith(key: LockKey, base: LockKey): boolean {

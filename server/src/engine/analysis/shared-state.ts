@@ -16,7 +16,7 @@ import { cachedType } from '../tree-cache';
 import { fieldOf, packageTypes, structNameOf, typeOfIdentifier, typeOfExpr, type GoType } from '../types';
 import { CallGraphFact, type CallGraph } from './callgraph';
 import { FunctionsFact, isInit, type FuncUnit, type Functions } from './functions';
-import { GoroutinesFact, type Goroutines, type Root } from './goroutines';
+import { GoroutinesFact, sharedAcrossStarts, type Goroutines, type Root } from './goroutines';
 import { HappensBeforeFact, type HappensBefore } from './happens-before';
 import type { SharedLock } from './lock-keys';
 import { LockStateFact, type HeldSet, type LockState } from './lock-state';
@@ -194,11 +194,11 @@ export class SharedState {
     if (x === 'main' || y === 'main') {
       // Code no root runs is ordered before every goroutine, unless it runs in a spawner after the spawn.
       const [m, r] = x === 'main' ? [a, y as Root] : [b, x];
-      if (!r.site || !m.unit) return undefined;
+      if (!r.site || !m.unit || this.beforeStartOfOwnCopy(m, r)) return undefined;
       return this.hb.orderAgainst(m.unit, m.expr.startIndex, r, 'main') === 'concurrent' ? { a: x, b: y } : undefined;
     }
     if (!withApi && (x.kind === 'api' || y.kind === 'api')) return undefined;
-    if (x === y) return x.self ? { a: x, b: y, why: x.selfWhy } : undefined;
+    if (x === y) return x.self && !this.ownedPerRun(a, b, x) ? { a: x, b: y, why: x.selfWhy } : undefined;
     if (x.kind === 'api' && y.kind === 'api') return undefined;
     // One function started from two places on a receiver: most likely two instances.
     if ((a.viaReceiver || b.viaReceiver) && x.unit === y.unit) return undefined;
@@ -212,9 +212,34 @@ export class SharedState {
     return { a: x, b: y, afterSpawn };
   }
 
+  /**
+   * Two runs of one root that each have their own copy of the variable: a local declared once per
+   * start (unless an element is reached through a reference it was given), or a field of a receiver
+   * made fresh for each start.
+   */
+  private ownedPerRun(a: Access, b: Access, r: Root): boolean {
+    const v = a.v;
+    if (v.kind === 'local') {
+      if (!v.decl || !r.site || sharedAcrossStarts(v.decl, r.site)) return false;
+      return !(a.element || b.element) || madeHere(v.decl);
+    }
+    return !!r.freshReceiver && !!a.viaReceiver && !!b.viaReceiver;
+  }
+
+  /**
+   * `conn := accept(); use(conn); go serve(conn)` in a loop: the spawner's use comes before the
+   * start, and the next iteration has a new variable, so the loop's back edge orders nothing after it.
+   */
+  private beforeStartOfOwnCopy(a: Access, y: Root): boolean {
+    const decl = a.v.decl;
+    if (a.v.kind !== 'local' || !decl || !y.site || a.unit !== y.spawner || sharedAcrossStarts(decl, y.site)) return false;
+    return decl.endIndex <= a.expr.startIndex && a.expr.endIndex <= y.site.startIndex;
+  }
+
   /** Access `a`, running in thread `x`, is ordered against every run of goroutine `y`. */
   private ordered(a: Access, x: Root, y: Root, depth = 0): boolean {
     if (!a.unit) return false;
+    if (this.beforeStartOfOwnCopy(a, y)) return true;
     if (y.site) {
       const o = this.hb.orderAgainst(a.unit, a.expr.startIndex, y, x);
       if (o === 'before' || o === 'after') return true;
@@ -476,6 +501,15 @@ export class SharedState {
       }
     }
   }
+}
+
+/** `var m map[K]V`, `m := make(...)`, `m := T{...}`: the variable starts with a value of its own. */
+export function madeHere(decl: Node): boolean {
+  if (decl.type === 'var_declaration') return !decl.text.includes('=');
+  if (decl.type !== 'short_var_declaration') return false;
+  const right = decl.childForFieldName('right')?.namedChild(0);
+  const fn = right?.type === 'call_expression' ? right.childForFieldName('function')?.text : undefined;
+  return right?.type === 'composite_literal' || fn === 'make' || fn === 'new';
 }
 
 /** The identifier is the name being declared (`x := ...`, `var x`, a parameter, a range key). */

@@ -4,7 +4,7 @@
 import type { Node } from 'web-tree-sitter';
 import { isInit } from '../analysis/functions';
 import type { SharedLock } from '../analysis/lock-keys';
-import type { Access, SharedState, SharedVar } from '../analysis/shared-state';
+import { madeHere, type Access, type SharedState, type SharedVar } from '../analysis/shared-state';
 import { ensureImport } from '../edits';
 import type { FileEdit, Fix } from '../rule';
 import type { SourceFile } from '../source-file';
@@ -122,9 +122,13 @@ function newPackageMutex(state: SharedState, v: SharedVar, rw: boolean): Mutex {
   };
 }
 
+const REFERENCE_KINDS = new Set(['map', 'slice', 'pointer']);
+
 function newLocalMutex(state: SharedState, v: SharedVar, rw: boolean): Mutex {
   const decl = v.decl!;
   if (decl.type !== 'short_var_declaration' && decl.type !== 'var_declaration') throw new NoFix('declared in a header');
+  // `m := dst`: the map is shared through another reference, which a lock beside m does not guard.
+  if (REFERENCE_KINDS.has(v.type?.kind ?? '') && !madeHere(decl)) throw new NoFix('the value comes from elsewhere');
   const file = state.pkg.fileOf(decl)!;
   const fnText = file.text;
   const name = freshName((n) => new RegExp(`\\b${n}\\b`).test(fnText), `${v.name}Mu`);

@@ -21,7 +21,8 @@ export const concurrentMapAccess: Rule = {
       // Without a lock anywhere, exported methods alone are no evidence of concurrency.
       // A guarded write racing an unguarded access is the unguarded side's fault: unguarded-access.
       const writes = (guards.size > 0 ? all : state.conflicts(v, false))
-        .filter((c) => ![...state.sharedLocks(c.write).keys()].some((id) => guards.has(id)))
+        // Replacing the whole map (`m = fetch()`) is a race on the variable, not inside the map: the runtime does not abort.
+        .filter((c) => c.write.element && ![...state.sharedLocks(c.write).keys()].some((id) => guards.has(id)))
         .map((c) => ({ c, side: c.write }));
       let fixes: Fix[] | undefined;
       for (const { c, more, others } of groupConflicts(writes)) {
