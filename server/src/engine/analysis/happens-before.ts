@@ -55,6 +55,7 @@ export class HappensBefore {
     if (!spawn) return 'unknown';
     const after = this.after(g, cfg, spawn);
     const points = this.pointsIn(s, unit, offset, 0, thread);
+    if (!points?.length && thread && thread !== 'main' && this.beforeSpawningCalls(unit, offset, g, thread)) return 'before';
     if (!points?.length) {
       // g is joined before its spawner returns: code the same thread runs outside the spawner's
       // calls runs before the spawner starts or after it returns.
@@ -69,6 +70,37 @@ export class HappensBefore {
       else return 'concurrent';
     }
     return before === points.length ? 'before' : joined === points.length ? 'after' : 'before';
+  }
+
+  /**
+   * `t.cfg = load(); t.startWorkers()`: in root `t`'s own function, the access comes before every
+   * call that leads to g's spawner, and no other thread runs that spawner before `t` (lifecycle).
+   * When g is joined before its spawner returns, an access after the call is ordered too.
+   */
+  private beforeSpawningCalls(unit: FuncUnit, offset: number, g: Root, t: Root): boolean {
+    const top = t.unit;
+    const s = g.spawner!;
+    if (s === top || top.isLiteral) return false;
+    for (const r of this.goroutines.reach(s)) {
+      if (r !== t && !(t.kind === 'api' && r.kind === 'api' && this.lifecycleBefore(top, r))) return false;
+    }
+    const cfg = this.cfgs.of(top);
+    const points = unit === top ? [cfg.nodeAt(offset)?.id].filter((x): x is number => x !== undefined) : this.pointsIn(top, unit, offset, 1, t);
+    if (!points?.length) return false;
+    const calls = new Set<number>();
+    for (const e of this.calls.callsIn(top)) {
+      if (e.role === 'go' || !this.calledFrom(e.callee).has(s)) continue;
+      const n = cfg.nodeAt(e.call.startIndex);
+      if (!n) return false;
+      calls.add(n.id);
+    }
+    for (const lit of top.literals) if (this.calledFrom(lit).has(s)) return false; // run from a literal: racelens does not place it
+    if (!calls.size) return false;
+    const spawnCfg = this.cfgs.of(s);
+    const spawn = spawnCfg.nodeAt(g.site!.startIndex);
+    const contained = !!spawn && !this.after(g, spawnCfg, spawn).unjoined[spawnCfg.exit];
+    const afterCalls = cfg.reachableFrom([...calls].flatMap((id) => cfg.nodes[id].succ));
+    return points.every((p) => !calls.has(p) && (contained || !afterCalls[p]));
   }
 
   /** Whether everything one goroutine does happens before everything the other does, or after. */
@@ -309,14 +341,24 @@ export class HappensBefore {
     const spawnEdge = this.calls.edgesOf(cachedType(g.site) === 'go_statement' ? g.site.namedChild(0)! : g.site, g.spawner!).find((e) => e.callee === u);
     for (const c of candidates.values()) {
       const stops = new Set(c.nodes);
-      // On every path from the start to the end (a defer registered on every path counts).
-      if (cfg.reachableFrom([cfg.entry], (n) => stops.has(n.id))[cfg.exit]) continue;
+      // On every path from the start to the end (a defer registered on every path counts), or, for
+      // wg.Done(), last on every path that has it: Wait returns only once Done ran, and nothing follows it.
+      const everyPath = !cfg.reachableFrom([cfg.entry], (n) => stops.has(n.id))[cfg.exit];
+      if (!everyPath && !(c.kind === 'done' && c.nodes.every((id) => nothingAfter(cfg, id)))) continue;
       const key = u.isLiteral && u.outermost === g.spawner!.outermost ? c.key : spawnEdge ? this.keys.toCaller(c.key, spawnEdge) : undefined;
       if (key) out.set(key.id, c.kind);
     }
     return out;
   }
 }
+
+/** From node `id`, the function only returns: no later statement calls, sends or receives. */
+function nothingAfter(cfg: Cfg, id: number): boolean {
+  const later = cfg.reachableFrom(cfg.nodes[id].succ);
+  return cfg.nodes.every((n) => !later[n.id] || !n.syntax || (JUMPS.has(cachedType(n.syntax)) && !cfg.ops(n).length));
+}
+
+const JUMPS = new Set(['return_statement', 'break_statement', 'continue_statement', 'goto_statement', 'empty_statement']);
 
 export const HappensBeforeFact: Fact<HappensBefore> = {
   name: 'HappensBefore',
