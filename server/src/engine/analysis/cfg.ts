@@ -130,9 +130,9 @@ export class Cfg {
 /**
  * A forward dataflow over a CFG to its fixpoint: `transfer` maps the state before a node to the
  * state after it, `join` merges states at a node with several predecessors. Returns the state
- * before each node (undefined for unreachable ones).
+ * before each node (undefined for unreachable ones). `dead` drops edges known never to run.
  */
-export function solveForward<S>(cfg: Cfg, init: S, transfer: (n: FlowNode, s: S) => S, join: (a: S, b: S) => S, equal: (a: S, b: S) => boolean): (S | undefined)[] {
+export function solveForward<S>(cfg: Cfg, init: S, transfer: (n: FlowNode, s: S) => S, join: (a: S, b: S) => S, equal: (a: S, b: S) => boolean, dead?: (from: FlowNode, to: FlowNode) => boolean): (S | undefined)[] {
   const before: (S | undefined)[] = new Array(cfg.nodes.length);
   const after: (S | undefined)[] = new Array(cfg.nodes.length);
   const order = cfg.order;
@@ -144,6 +144,7 @@ export function solveForward<S>(cfg: Cfg, init: S, transfer: (n: FlowNode, s: S)
       let input: S | undefined = id === cfg.entry ? init : undefined;
       for (const p of n.pred) {
         const a = after[p];
+        if (dead && a !== undefined && dead(cfg.nodes[p], n)) continue;
         if (a !== undefined) input = input === undefined ? a : join(input, a);
       }
       if (input === undefined) continue;

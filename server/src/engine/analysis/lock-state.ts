@@ -13,7 +13,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
 import { findLocalDeclaration } from '../scope';
-import { argumentsOf, parameterIndex } from '../syntax';
+import { argumentsOf, parameterIndex, parameterNames } from '../syntax';
 import { cachedParent, cachedType } from '../tree-cache';
 import { packageTypes, typeOfExpr } from '../types';
 import { CallGraphFact, type CallEdge, type CallGraph } from './callgraph';
@@ -203,12 +203,52 @@ export class LockState {
     const init: State = { must: new Map(), may: new Map(), released: new Map(), deferred: new Map() };
     this.inProgress.add(u);
     try {
-      f = { cfg, before: solveForward(cfg, init, (n, s) => this.transfer(u, cfg, n, s), join, equal) };
+      const constants = this.constantParams(u);
+      const dead = constants.size ? (from: FlowNode, to: FlowNode) => deadBranch(from, to, u, constants) : undefined;
+      f = { cfg, before: solveForward(cfg, init, (n, s) => this.transfer(u, cfg, n, s), join, equal, dead) };
     } finally {
       this.inProgress.delete(u);
     }
     this.flows.set(u, f);
     return f;
+  }
+
+  /**
+   * Bool parameters of an unexported function that every call in the package passes as the same
+   * literal (`hasInterest(subj, true)`): `if doLock { mu.Lock() }` then always locks. Exported
+   * functions and functions used as values may get other arguments, so they have none.
+   */
+  private constantParams(u: FuncUnit): Map<string, boolean> {
+    const out = new Map<string, boolean>();
+    if (u.isLiteral || !u.name || /^[A-Z]/.test(u.name) || !/\bbool\b/.test(u.node.childForFieldName('parameters')?.text ?? '')) return out;
+    const sites = this.calls.callersOf(u);
+    if (!sites.length || sites.some((e) => e.how !== 'static' || e.role === 'go') || this.usedAsValue(u)) return out;
+    const names = parameterNames(u.node);
+    for (let i = 0; i < names.length; i++) {
+      let value: boolean | undefined;
+      for (const e of sites) {
+        const arg = argumentsOf(e.call)[i]?.text;
+        const v = arg === 'true' ? true : arg === 'false' ? false : undefined;
+        if (v === undefined || (value !== undefined && v !== value)) { value = undefined; break; }
+        value = v;
+      }
+      const name = names[i];
+      if (value !== undefined && name) out.set(name, value);
+    }
+    return out;
+  }
+
+  /** The function's name appears other than as a call (`f := s.hasInterest`, `register(hasInterest)`). */
+  private usedAsValue(u: FuncUnit): boolean {
+    const re = new RegExp(`\\b${u.name}\\b(?!\\s*\\()`, 'g');
+    for (const f of this.pkg.files) {
+      for (const m of f.text.matchAll(re)) {
+        const at = f.root.descendantForIndex(m.index!, m.index! + u.name!.length);
+        // A method value is `x.name`; a function value is the bare name, unless a local shadows it.
+        if (at?.type === 'field_identifier' || (!u.recvType && at?.type === 'identifier' && !findLocalDeclaration(at, at.text) && !declaredHere(at))) return true;
+      }
+    }
+    return false;
   }
 
   private transfer(u: FuncUnit, cfg: Cfg, n: FlowNode, s: State, until = Infinity): State {
@@ -829,6 +869,28 @@ function paramGuard(call: Node, u: FuncUnit): Acquire['when'] {
     if (index >= 0) return { fn: decl!.startIndex, index, value: inThen ? !m[1] : !!m[1] };
   }
   return undefined;
+}
+
+/** `x := ...`, `var x`: the identifier is the name being declared. */
+function declaredHere(id: Node): boolean {
+  const list = cachedParent(id);
+  const owner = list && cachedParent(list);
+  if (list?.type === 'var_spec' || list?.type === 'parameter_declaration') return true;
+  return list?.type === 'expression_list' && (owner?.type === 'short_var_declaration' || owner?.type === 'range_clause') && owner.childForFieldName('left')?.id === list.id;
+}
+
+/** The edge out of `if p {` (or `if !p {`) into the branch a constant parameter p never takes. */
+function deadBranch(from: FlowNode, to: FlowNode, u: FuncUnit, constants: Map<string, boolean>): boolean {
+  if (from.kind !== 'cond' || !from.syntax) return false;
+  const ifStmt = cachedParent(from.syntax);
+  if (ifStmt?.type !== 'if_statement' || ifStmt.childForFieldName('condition')?.id !== from.syntax.id) return false;
+  const m = /^(!\s*)?\(?\s*([A-Za-z_]\w*)\s*\)?$/.exec(from.syntax.text);
+  const value = m ? constants.get(m[2]) : undefined;
+  if (value === undefined || findLocalDeclaration(from.syntax.type === 'identifier' ? from.syntax : from.syntax.descendantsOfType('identifier')[0]!, m![2])?.id !== u.node.id) return false;
+  const taken = m![1] ? !value : value;
+  const then = ifStmt.childForFieldName('consequence');
+  const intoThen = !!then && to.start >= then.startIndex && to.start < then.endIndex;
+  return taken ? !intoThen : intoThen;
 }
 
 function argIndex(call: Node, arg: Node): number {
