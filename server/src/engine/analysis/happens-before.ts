@@ -103,6 +103,30 @@ export class HappensBefore {
     return points.every((p) => !calls.has(p) && (contained || !afterCalls[p]));
   }
 
+  /**
+   * Two goroutines started in different branches of one if or switch (`if udp { go a() } else {
+   * go b() }`), directly or through the goroutines that start them: one run of that function starts
+   * only one of them. racelens assumes the condition does not change between runs.
+   */
+  startedExclusively(x: Root, y: Root): boolean {
+    const cx = this.startChain(x), cy = this.startChain(y);
+    for (const a of cx) {
+      for (const b of cy) if (a.unit === b.unit && a.site.id !== b.site.id && otherBranches(a.site, b.site, a.unit)) return true;
+    }
+    return false;
+  }
+
+  /** Where r starts, then where the one goroutine running its spawner starts, and so on (four deep: a budget). */
+  private startChain(r: Root): { unit: FuncUnit; site: Node }[] {
+    const out: { unit: FuncUnit; site: Node }[] = [];
+    for (let cur: Root | undefined = r; cur?.site && cur.spawner && out.length < 4; ) {
+      out.push({ unit: cur.spawner, site: cur.site });
+      const up: Root[] = [...this.goroutines.reach(cur.spawner)];
+      cur = up.length === 1 && up[0] !== cur && !up[0].self ? up[0] : undefined;
+    }
+    return out;
+  }
+
   /** Whether everything one goroutine does happens before everything the other does, or after. */
   rootsOrdered(a: Root, b: Root): boolean {
     if (!a.site || !b.site || !a.spawner || a.spawner !== b.spawner) return false;
@@ -350,6 +374,31 @@ export class HappensBefore {
     }
     return out;
   }
+}
+
+/** `a` and `b` sit in different branches of one if/else chain, switch or select of `unit`'s own code. */
+function otherBranches(a: Node, b: Node, unit: FuncUnit): boolean {
+  const branchOf = (n: Node) => {
+    const out = new Map<number, number>();
+    let child = n;
+    for (let p = cachedParent(n); p && p.id !== unit.node.id; child = p, p = cachedParent(p)) {
+      const t = cachedType(p);
+      if (t === 'func_literal') break;
+      if (t === 'if_statement') {
+        if (p.childForFieldName('consequence')?.id === child.id) out.set(p.id, 1);
+        else if (p.childForFieldName('alternative')?.id === child.id) out.set(p.id, 2);
+      } else if (t === 'expression_switch_statement' || t === 'type_switch_statement' || t === 'select_statement') {
+        if (/case|default/.test(cachedType(child))) out.set(p.id, child.startIndex);
+      }
+    }
+    return out;
+  };
+  const ba = branchOf(a), bb = branchOf(b);
+  for (const [id, branch] of ba) {
+    const other = bb.get(id);
+    if (other !== undefined && other !== branch) return true;
+  }
+  return false;
 }
 
 /** From node `id`, the function only returns: no later statement calls, sends or receives. */

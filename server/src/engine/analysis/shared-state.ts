@@ -206,7 +206,7 @@ export class SharedState {
     const ra = a.unit?.outermost.recvType, rb = b.unit?.outermost.recvType;
     if (a.viaReceiver && b.viaReceiver && ra !== rb && a.v.structName !== ra && a.v.structName !== rb) return undefined;
     if (this.ordered(a, x, y) || this.ordered(b, y, x)) return undefined;
-    if (this.hb.rootsOrdered(x, y)) return undefined;
+    if (this.hb.rootsOrdered(x, y) || this.hb.startedExclusively(x, y)) return undefined;
     const afterSpawn = y.site && a.unit && this.hb.orderAgainst(a.unit, a.expr.startIndex, y, x) === 'concurrent' ? 'a'
       : x.site && b.unit && this.hb.orderAgainst(b.unit, b.expr.startIndex, x, y) === 'concurrent' ? 'b' : undefined;
     return { a: x, b: y, afterSpawn };
