@@ -93,6 +93,10 @@ const NEGATED = /\bnot\b|\bwithout\b|n't\b|\bnever\b|\bunlocked\b/i;
 export class LockState {
   readonly keys: LockKeys;
   private readonly flows = new Map<FuncUnit, { cfg: Cfg; before: (State | undefined)[] }>();
+  private readonly literalArgsCache = new Map<FuncUnit, Map<string, Map<boolean, CallEdge[]>>>();
+  /** For functions split on a lock-guarding bool parameter: the flow and the callers' locks per value. */
+  private readonly variantFlows = new Map<string, { cfg: Cfg; before: (State | undefined)[] }>();
+  private readonly variantEntries = new Map<string, HeldSet>();
   private readonly effects = new Map<FuncUnit, LockEffect>();
   private readonly acquiring = new Map<FuncUnit, Map<string, Acquire>>();
   private readonly entries = new Map<string, HeldSet>();
@@ -198,44 +202,77 @@ export class LockState {
   /** The dataflow of a unit relative to its entry (built on first use). */
   private flow(u: FuncUnit): { cfg: Cfg; before: (State | undefined)[] } {
     let f = this.flows.get(u);
-    if (f) return f;
-    const cfg = this.cfgs.of(u);
-    const init: State = { must: new Map(), may: new Map(), released: new Map(), deferred: new Map() };
-    this.inProgress.add(u);
-    try {
-      const constants = this.constantParams(u);
-      const dead = constants.size ? (from: FlowNode, to: FlowNode) => deadBranch(from, to, u, constants) : undefined;
-      f = { cfg, before: solveForward(cfg, init, (n, s) => this.transfer(u, cfg, n, s), join, equal, dead) };
-    } finally {
-      this.inProgress.delete(u);
-    }
-    this.flows.set(u, f);
+    if (!f) this.flows.set(u, (f = this.solve(u, this.constantParams(u))));
     return f;
   }
 
+  /** The dataflow with the branches of bool parameters fixed to `values` cut off. */
+  private solve(u: FuncUnit, values: Map<string, boolean>): { cfg: Cfg; before: (State | undefined)[] } {
+    const cfg = this.cfgs.of(u);
+    const init: State = { must: new Map(), may: new Map(), released: new Map(), deferred: new Map() };
+    const dead = values.size ? (from: FlowNode, to: FlowNode) => deadBranch(from, to, u, values) : undefined;
+    this.inProgress.add(u);
+    try {
+      return { cfg, before: solveForward(cfg, init, (n, s) => this.transfer(u, cfg, n, s), join, equal, dead) };
+    } finally {
+      this.inProgress.delete(u);
+    }
+  }
+
   /**
-   * Bool parameters of an unexported function that every call in the package passes as the same
-   * literal (`hasInterest(subj, true)`): `if doLock { mu.Lock() }` then always locks. Exported
+   * For each bool parameter of an unexported function that every call in the package passes as a
+   * literal (`hasInterest(subj, true)`), the values passed, and the calls passing each. Exported
    * functions and functions used as values may get other arguments, so they have none.
    */
-  private constantParams(u: FuncUnit): Map<string, boolean> {
-    const out = new Map<string, boolean>();
+  private literalArgs(u: FuncUnit): Map<string, Map<boolean, CallEdge[]>> {
+    let out = this.literalArgsCache.get(u);
+    if (out) return out;
+    out = new Map();
+    this.literalArgsCache.set(u, out);
     if (u.isLiteral || !u.name || /^[A-Z]/.test(u.name) || !/\bbool\b/.test(u.node.childForFieldName('parameters')?.text ?? '')) return out;
     const sites = this.calls.callersOf(u);
     if (!sites.length || sites.some((e) => e.how !== 'static' || e.role === 'go') || this.usedAsValue(u)) return out;
     const names = parameterNames(u.node);
     for (let i = 0; i < names.length; i++) {
-      let value: boolean | undefined;
+      const name = names[i];
+      const byValue = new Map<boolean, CallEdge[]>();
       for (const e of sites) {
         const arg = argumentsOf(e.call)[i]?.text;
         const v = arg === 'true' ? true : arg === 'false' ? false : undefined;
-        if (v === undefined || (value !== undefined && v !== value)) { value = undefined; break; }
-        value = v;
+        if (v === undefined) { byValue.clear(); break; }
+        byValue.set(v, [...byValue.get(v) ?? [], e]);
       }
-      const name = names[i];
-      if (value !== undefined && name) out.set(name, value);
+      if (byValue.size && name) out.set(name, byValue);
     }
     return out;
+  }
+
+  /** The bool parameters every call passes as the same literal: `if doLock { mu.Lock() }` then always locks. */
+  private constantParams(u: FuncUnit): Map<string, boolean> {
+    const out = new Map<string, boolean>();
+    for (const [name, byValue] of this.literalArgs(u)) if (byValue.size === 1) out.set(name, [...byValue.keys()][0]);
+    return out;
+  }
+
+  /**
+   * `removeMsg(seq, needLock bool)` called with true by some and false by others: a parameter that
+   * guards one of u's lock calls and gets both values. Held at a point is then what both kinds of
+   * call agree on: u's own lock for `true`, the callers' for `false`.
+   */
+  private lockGuardParam(u: FuncUnit): { name: string; byValue: Map<boolean, CallEdge[]> } | undefined {
+    const args = this.literalArgs(u);
+    if (![...args.values()].some((b) => b.size === 2) || this.effect(u).releases.size || this.docRequires(u) || LOCKED_NAME.test(u.name ?? '')) return undefined;
+    for (const lc of this.lockCallsIn(u)) {
+      const when = paramGuard(lc, u);
+      const name = when && when.fn === u.start ? parameterNames(u.node)[when.index] : undefined;
+      const byValue = name ? args.get(name) : undefined;
+      if (name && byValue?.size === 2) return { name, byValue };
+    }
+    return undefined;
+  }
+
+  private lockCallsIn(u: FuncUnit): Node[] {
+    return this.cfgs.of(u).nodes.flatMap((n) => this.cfgs.of(u).ops(n)).filter((op) => op.kind === 'call' && !op.role && lockCallOf(op.syntax)).map((op) => op.syntax);
   }
 
   /** The function's name appears other than as a call (`f := s.hasInterest`, `register(hasInterest)`). */
@@ -471,9 +508,30 @@ export class LockState {
    * assumed: callbacks of external functions that may run them later, `…Locked` names, doc comments.
    */
   heldAt(u: FuncUnit, offset: number, proven = false): HeldSet {
-    const entry = this.entry(u, proven);
-    if (!this.lockRelevant(u)) return entry;
-    const { cfg, before } = this.flow(u);
+    const guard = this.lockRelevant(u) ? this.lockGuardParam(u) : undefined;
+    if (guard) {
+      // One answer per value of the guarding parameter, then what both agree on.
+      const sets = [...guard.byValue].map(([value, sites]) => {
+        const key = `${u.id}:${value}:${proven}`;
+        let entry = this.variantEntries.get(key);
+        if (!entry) {
+          if (this.inProgress.has(key)) return NOTHING_HELD;
+          this.inProgress.add(key);
+          try { entry = this.callersEntry(u, sites, proven); } finally { this.inProgress.delete(key); }
+          this.variantEntries.set(key, entry);
+        }
+        let flow = this.variantFlows.get(`${u.id}:${value}`);
+        if (!flow) this.variantFlows.set(`${u.id}:${value}`, (flow = this.solve(u, new Map([...this.constantParams(u), [guard.name, value]]))));
+        return this.heldFrom(u, offset, entry, flow);
+      });
+      return intersect(sets);
+    }
+    return this.heldFrom(u, offset, this.entry(u, proven), this.lockRelevant(u) ? this.flow(u) : undefined);
+  }
+
+  private heldFrom(u: FuncUnit, offset: number, entry: HeldSet, flow: { cfg: Cfg; before: (State | undefined)[] } | undefined): HeldSet {
+    if (!flow) return entry;
+    const { cfg, before } = flow;
     const n = cfg.nodeAt(offset);
     const s0 = n ? before[n.id] : undefined;
     if (!n || !s0) return entry;
@@ -707,6 +765,12 @@ export class LockState {
     if (spawned || (/^[A-Z]/.test(name) && !LOCKED_NAME.test(name))) return { locks };
     // Unexported (or …Locked): the locks every in-package caller holds at the call.
     const sites = this.calls.callersOf(u).filter((e) => (e.how === 'static' || e.how === 'interface') && !isInit(e.caller) && !e.role && !(e.caller.file.isTest && !u.file.isTest));
+    return this.merge(locks, this.callersEntry(u, sites, proven));
+  }
+
+  /** The locks every one of these call sites holds, as `u` names them. */
+  private callersEntry(u: FuncUnit, sites: CallEdge[], proven: boolean): HeldSet {
+    const locks = new Map<string, Held>();
     if (!sites.length) return { locks };
     let common: Map<string, Held> | undefined;
     let allAssumed = true;
@@ -729,7 +793,7 @@ export class LockState {
       if (!common.size) break; // a caller that holds nothing: nothing is held in common
     }
     for (const [id, h] of common ?? []) locks.set(id, h);
-    return { locks, ...(common === undefined && allAssumed && !proven && sites.length ? { assumed: 'every caller holds a lock it assumes' } : {}) };
+    return { locks, ...(common === undefined && allAssumed && !proven ? { assumed: 'every caller holds a lock it assumes' } : {}) };
   }
 
   private merge(locks: Map<string, Held>, extra: HeldSet): HeldSet {
@@ -869,6 +933,20 @@ function paramGuard(call: Node, u: FuncUnit): Acquire['when'] {
     if (index >= 0) return { fn: decl!.startIndex, index, value: inThen ? !m[1] : !!m[1] };
   }
   return undefined;
+}
+
+/** The locks held in every one of the sets (the weaker mode when they differ). */
+function intersect(sets: HeldSet[]): HeldSet {
+  const [first, ...rest] = sets;
+  const locks = new Map(first.locks);
+  for (const other of rest) {
+    for (const [id, h] of locks) {
+      const o = other.locks.get(id);
+      if (!o) locks.delete(id);
+      else if (o.mode === 'r' && h.mode === 'w') locks.set(id, { ...h, mode: 'r' });
+    }
+  }
+  return { locks, ...(sets.every((x) => x.assumed) ? { assumed: first.assumed } : {}) };
 }
 
 /** `x := ...`, `var x`: the identifier is the name being declared. */

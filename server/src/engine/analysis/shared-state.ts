@@ -104,8 +104,11 @@ export function classify(expr: Node): Pick<Access, 'write' | 'element' | 'addres
   // Returned or copied as a whole: the reference is read, the elements are not.
   const list = parent?.type === 'expression_list' ? parent : null;
   const owner = list?.parent;
-  const reference = !!list && (owner?.type === 'return_statement'
-    || ((owner?.type === 'assignment_statement' || owner?.type === 'short_var_declaration') && owner.childForFieldName('right')?.id === list.id));
+  // A value in a composite literal (`&T{seen: d.seen}`) is copied the same way.
+  const element = parent?.type === 'literal_element' ? parent.parent : null;
+  const inLiteral = !!element && (element.type === 'literal_value' || (element.type === 'keyed_element' && element.childForFieldName('value')?.id === parent!.id));
+  const reference = inLiteral || (!!list && (owner?.type === 'return_statement'
+    || ((owner?.type === 'assignment_statement' || owner?.type === 'short_var_declaration') && owner.childForFieldName('right')?.id === list.id)));
   return { write: false, element: false, addressTaken, ...(reference && { reference }) };
 }
 
