@@ -201,7 +201,10 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
   const edits: FileEdit[] = [...mutex.declare];
   const regions: Region[] = [];
   const tmpNames = new Set<string>();
+  // Copying the reference races only with replacing the whole variable.
+  const replaced = v.accesses.some((a) => a.write && !a.element);
   for (const a of live) {
+    if (a.reference && !replaced) continue;
     const held = state.heldAt(a);
     if (held.assumed || state.sharedLocks(a).has(mutex.key)) continue;
     const spelled = mutex.spell(a);
