@@ -127,6 +127,54 @@ export class HappensBefore {
     return out;
   }
 
+  /**
+   * `g.wg.Wait()` on every path to the access, where goroutine `r` ends with `g.wg.Done()` on the
+   * same WaitGroup field: the access comes after r (racelens assumes r was added before the Wait,
+   * as WaitGroup requires).
+   */
+  waitedFor(unit: FuncUnit, offset: number, r: Root): boolean {
+    if (!r.site || !r.spawner) return false;
+    const groups = this.doneGroups(r);
+    if (!groups.size) return false;
+    const cfg = this.cfgs.of(unit);
+    const at = cfg.nodeAt(offset);
+    if (!at) return false;
+    const waits = new Set<number>();
+    for (const n of cfg.nodes) {
+      for (const op of cfg.ops(n)) {
+        if (op.kind !== 'call' || op.role) continue;
+        const fn = op.syntax.childForFieldName('function');
+        if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Wait' || argumentsOf(op.syntax).length) continue;
+        const shared = this.keys.ofExpr(fn.childForFieldName('operand')!, unit)?.shared;
+        if (shared?.scope === 'struct' && groups.has(shared.id)) waits.add(n.id);
+      }
+    }
+    return waits.size > 0 && !waits.has(at.id) && !cfg.reachableFrom([cfg.entry], (n) => waits.has(n.id))[at.id];
+  }
+
+  /** The WaitGroup fields (`T.wg`) whose Done() ends goroutine r on every path. */
+  private doneGroups(r: Root): Set<string> {
+    const out = new Set<string>();
+    const u = r.unit;
+    if (!u.body) return out;
+    const cfg = this.cfgs.of(u);
+    const dones = new Map<string, number[]>();
+    for (const n of cfg.nodes) {
+      for (const op of cfg.ops(n)) {
+        if (op.kind !== 'call' || op.role === 'go') continue;
+        const fn = op.syntax.childForFieldName('function');
+        if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Done' || argumentsOf(op.syntax).length) continue;
+        const shared = this.keys.ofExpr(fn.childForFieldName('operand')!, u)?.shared;
+        if (shared?.scope === 'struct') dones.set(shared.id, [...dones.get(shared.id) ?? [], n.id]);
+      }
+    }
+    for (const [id, nodes] of dones) {
+      const stops = new Set(nodes);
+      if (!cfg.reachableFrom([cfg.entry], (n) => stops.has(n.id))[cfg.exit] || nodes.every((n) => nothingAfter(cfg, n))) out.add(id);
+    }
+    return out;
+  }
+
   /** Whether everything one goroutine does happens before everything the other does, or after. */
   rootsOrdered(a: Root, b: Root): boolean {
     if (!a.site || !b.site || !a.spawner || a.spawner !== b.spawner) return false;

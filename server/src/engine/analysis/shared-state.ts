@@ -242,7 +242,7 @@ export class SharedState {
   /** Access `a`, running in thread `x`, is ordered against every run of goroutine `y`. */
   private ordered(a: Access, x: Root, y: Root, depth = 0): boolean {
     if (!a.unit) return false;
-    if (this.beforeStartOfOwnCopy(a, y)) return true;
+    if (this.beforeStartOfOwnCopy(a, y) || this.hb.waitedFor(a.unit, a.expr.startIndex, y)) return true;
     if (y.site) {
       const o = this.hb.orderAgainst(a.unit, a.expr.startIndex, y, x);
       if (o === 'before' || o === 'after') return true;
