@@ -9,7 +9,7 @@ import type { Fact } from '../fact';
 import type { Package } from '../package';
 import type { SourceFile } from '../source-file';
 import { findLocalDeclaration } from '../scope';
-import { argumentsOf } from '../syntax';
+import { argumentsOf, parameterNames } from '../syntax';
 import { cachedParent, cachedType } from '../tree-cache';
 import { CallGraphFact, type CallGraph } from './callgraph';
 import { FunctionsFact, isHandlerSignature, type FuncUnit, type Functions } from './functions';
@@ -208,15 +208,32 @@ export class Goroutines {
       changed = false;
       for (const r of this.roots) {
         if (r.self || !r.spawner || r.kind === 'api') continue;
-        const outer = [...this.reach(r.spawner)].find((x) => x.self && x !== r);
-        if (outer) {
+        const outers = [...this.reach(r.spawner)].filter((x) => x.self && x !== r);
+        if (outers.length) {
           r.self = true;
-          r.selfWhy = `it is started by ${outer.unit.label}, which runs concurrently with itself`;
+          r.selfWhy = `it is started by ${outers[0].unit.label}, which runs concurrently with itself`;
+          // `go func(g *Group) { g.run() }(g)` in a loop: each run has its own receiver.
+          if (outers.every((o) => this.receiverPerRun(o, r.spawner!))) r.freshReceiver = true;
           changed = true;
         }
       }
       if (changed) this.reachAll = this.reachRecv = undefined;
     }
+  }
+
+  /**
+   * The runs of `outer` reach method `spawner` only on a receiver of their own: outer is a literal
+   * that calls it on one of its parameters (each start passes its own value), or a root with a
+   * fresh receiver whose own method it is.
+   */
+  private receiverPerRun(outer: Root, spawner: FuncUnit): boolean {
+    const method = spawner.outermost;
+    if (!method.recvType) return false;
+    if (outer.freshReceiver && outer.unit.outermost.recvType === method.recvType) return true;
+    if (!outer.unit.isLiteral) return false;
+    const params = parameterNames(outer.unit.node);
+    const calls = this.calls.callsIn(outer.unit).filter((e) => e.callee === method);
+    return calls.length > 0 && calls.every((e) => e.receiver?.type === 'identifier' && params.includes(e.receiver.text) && findLocalDeclaration(e.receiver, e.receiver.text)?.id === outer.unit.node.id);
   }
 
   private propagate(onReceiver: boolean): Map<FuncUnit, Set<Root>> {
