@@ -119,8 +119,11 @@ export class SharedState {
   private readonly byKey = new Map<string, SharedVar>();
   private readonly threadCache = new Map<Access, Thread[]>();
   private readonly heldCache = new Map<Access, HeldSet>();
+  /** Units some root starts: code that runs on its own. */
+  private readonly rootUnits: Set<FuncUnit>;
 
   constructor(readonly pkg: Package, readonly fns: Functions, readonly calls: CallGraph, readonly goroutines: Goroutines, readonly locks: LockState, readonly hb: HappensBefore) {
+    this.rootUnits = new Set(goroutines.roots.filter((r) => r.kind !== 'api').map((r) => r.unit));
     const racy = goroutines.roots.some((r) => r.kind !== 'api');
     const readLocks = pkg.files.some((f) => f.text.includes('.RLock()'));
     if (!racy && !readLocks) return;
@@ -468,9 +471,13 @@ export class SharedState {
     if (!decl) return this.pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec') ? 'pkgvar' : undefined;
     const unit = this.fns.enclosing(sel);
     if (unit?.outermost.recvName === root.text) return 'receiver';
-    // Captured: declared outside the innermost function literal that uses it.
-    const captured = !!unit?.parent && (decl.endIndex <= unit.start || decl.startIndex >= unit.end) && decl.id !== unit.node.id;
-    return captured ? 'captured' : undefined;
+    // Captured: declared outside a function literal between here and the declaration that runs
+    // on its own (a goroutine, handler or callback). A literal run in place (`m.Range(func...)`) is
+    // still its function's own code.
+    for (let lit = unit; lit?.parent && (decl.endIndex <= lit.start || decl.startIndex >= lit.end) && decl.id !== lit.node.id; lit = lit.parent) {
+      if (this.rootUnits.has(lit)) return 'captured';
+    }
+    return undefined;
   }
 
   /** Locals of a function that a goroutine literal started in it also uses. */
