@@ -79,7 +79,8 @@ export const sharedVarSwap: Rule = {
       if (v.kind === 'local' || !v.type || !SWAPPABLE.has(v.type.kind)) continue;
       // Only pure swaps: element writes or read-modify-writes belong to other rules.
       if (!v.accesses.some((a) => a.write) || v.accesses.some((a) => a.write && !isSwap(a))) continue;
-      const conflicts = state.conflicts(v);
+      // With no lock on v anywhere, exported methods alone are no evidence that a reader runs concurrently.
+      const conflicts = state.conflicts(v, false);
       if (!conflicts.length || state.guards(v).size) continue; // locked somewhere: unguarded-access territory
       const swaps = conflicts.filter((c) => isSwap(c.write) && !c.other.write).map((c) => ({ c, side: c.write }));
       let fixes: Fix[] | undefined;
