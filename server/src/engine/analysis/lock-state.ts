@@ -97,6 +97,7 @@ export class LockState {
   /** For functions split on a lock-guarding bool parameter: the flow and the callers' locks per value. */
   private readonly variantFlows = new Map<string, { cfg: Cfg; before: (State | undefined)[] }>();
   private readonly variantEntries = new Map<string, HeldSet>();
+  private readonly threadEntries = new Map<string, HeldSet | undefined>();
   private readonly effects = new Map<FuncUnit, LockEffect>();
   private readonly acquiring = new Map<FuncUnit, Map<string, Acquire>>();
   private readonly entries = new Map<string, HeldSet>();
@@ -768,15 +769,47 @@ export class LockState {
     return this.merge(locks, this.callersEntry(u, sites, proven));
   }
 
+  /**
+   * Like heldAt, with a function's callers counted only where `callerOk` accepts them: the calls
+   * one thread makes (`tag` names the filter for the cache). A helper called under the lock by a
+   * goroutine and without it by setup code holds the lock in that goroutine.
+   */
+  heldAtWhere(u: FuncUnit, offset: number, callerOk: (caller: FuncUnit) => boolean, tag: string): HeldSet {
+    const entry = this.entryWhere(u, callerOk, tag);
+    if (!entry) return this.heldAt(u, offset);
+    return this.heldFrom(u, offset, entry, this.lockRelevant(u) ? this.flow(u) : undefined);
+  }
+
+  private entryWhere(u: FuncUnit, callerOk: (caller: FuncUnit) => boolean, tag: string): HeldSet | undefined {
+    const name = u.name ?? '';
+    if (u.isLiteral || !name || name === 'init' || /^[A-Z]/.test(name) || LOCKED_NAME.test(name)) return undefined;
+    const key = `${u.id}:${tag}`;
+    if (this.threadEntries.has(key)) return this.threadEntries.get(key);
+    if (this.inProgress.has(key)) return NOTHING_HELD;
+    const all = this.calls.callersOf(u);
+    if (all.some((e) => e.role === 'go') || this.effect(u).releases.size || this.docRequires(u) || this.lockGuardParam(u)) return undefined;
+    const mine = all.filter((e) => (e.how === 'static' || e.how === 'interface') && !isInit(e.caller) && !e.role && !(e.caller.file.isTest && !u.file.isTest) && callerOk(e.caller));
+    if (!mine.length) return undefined;
+    this.inProgress.add(key);
+    let entry: HeldSet;
+    try {
+      entry = this.callersEntry(u, mine, false, (e) => this.heldAtWhere(e.caller, e.call.startIndex, callerOk, tag));
+    } finally {
+      this.inProgress.delete(key);
+    }
+    this.threadEntries.set(key, entry);
+    return entry;
+  }
+
   /** The locks every one of these call sites holds, as `u` names them. */
-  private callersEntry(u: FuncUnit, sites: CallEdge[], proven: boolean): HeldSet {
+  private callersEntry(u: FuncUnit, sites: CallEdge[], proven: boolean, heldOf = (e: CallEdge) => this.heldAt(e.caller, e.call.startIndex, proven)): HeldSet {
     const locks = new Map<string, Held>();
     if (!sites.length) return { locks };
     let common: Map<string, Held> | undefined;
     let allAssumed = true;
     for (const e of sites) {
       if (this.inProgress.has(`${e.caller.id}:${proven}`)) continue; // recursion: agrees with the other callers
-      const held = this.heldAt(e.caller, e.call.startIndex, proven);
+      const held = heldOf(e);
       if (held.assumed && !held.locks.size) continue; // a …Locked caller holds whatever is needed
       allAssumed &&= !!held.assumed;
       const mine = new Map<string, Held>();

@@ -158,20 +158,31 @@ export class SharedState {
     return h;
   }
 
+  /** Locks held at an access when thread `t` runs it. */
+  private heldIn(a: Access, t: Thread): HeldSet {
+    if (!a.unit) return this.heldAt(a);
+    const tag = t === 'main' ? 'main' : `root${this.goroutines.roots.indexOf(t)}`;
+    const ok = t === 'main' ? (c: FuncUnit) => this.goroutines.reach(c).size === 0 : (c: FuncUnit) => this.goroutines.reach(c).has(t);
+    return this.locks.heldAtWhere(a.unit, a.expr.startIndex, ok, tag);
+  }
+
   /** The locks held at an access as shared across functions (`T.mu`), by id, with their modes. */
-  sharedLocks(a: Access): Map<string, { lock: SharedLock; mode: 'r' | 'w' }> {
+  sharedLocks(a: Access, thread?: Thread): Map<string, { lock: SharedLock; mode: 'r' | 'w' }> {
     const out = new Map<string, { lock: SharedLock; mode: 'r' | 'w' }>();
-    for (const h of this.heldAt(a).locks.values()) {
+    for (const h of (thread ? this.heldIn(a, thread) : this.heldAt(a)).locks.values()) {
       const s = h.key.shared;
       if (s && out.get(s.id)?.mode !== 'w') out.set(s.id, { lock: s, mode: h.mode });
     }
     return out;
   }
 
-  /** Whether two accesses hold a lock in common that excludes them (one holds it for writing). */
-  excluded(a: Access, b: Access): boolean {
+  /**
+   * Whether two accesses hold a lock in common that excludes them (one holds it for writing). With
+   * the threads they run in, a helper's callers count only where that thread calls it.
+   */
+  excluded(a: Access, b: Access, x?: Thread, y?: Thread): boolean {
     if (this.heldAt(a).assumed || this.heldAt(b).assumed) return true;
-    const la = this.sharedLocks(a), lb = this.sharedLocks(b);
+    const la = this.sharedLocks(a, x), lb = this.sharedLocks(b, y);
     for (const [id, { mode }] of la) {
       const o = lb.get(id);
       if (o && (mode === 'w' || o.mode === 'w')) return true;
@@ -184,12 +195,12 @@ export class SharedState {
    * never overlap (callers may serialise them): a goroutine or handler is needed. `withApi` false
    * leaves exported methods out altogether.
    */
-  overlap(a: Access, b: Access, withApi = true): Overlap | undefined {
+  overlap(a: Access, b: Access, withApi = true, unless?: (o: Overlap) => boolean): Overlap | undefined {
     const ta = this.threadsOf(a), tb = this.threadsOf(b);
     for (const x of ta) {
       for (const y of tb) {
         const o = this.threadsOverlap(a, x, b, y, withApi);
-        if (o) return o;
+        if (o && !unless?.(o)) return o;
       }
     }
     return undefined;
@@ -272,8 +283,9 @@ export class SharedState {
         if (a.file.isTest !== b.file.isTest) continue; // test code poking at internals says nothing about production races
         if (a.element && b.reference) continue; // writing an element does not race with copying the map or slice reference
         // Threads first: most pairs never overlap, and then no lock state is needed.
-        const overlap = this.overlap(a, b, withApi);
-        if (!overlap || this.excluded(a, b)) continue;
+        // A pair of threads that may overlap and hold no lock in common where they run the accesses.
+        const overlap = this.overlap(a, b, withApi, (o) => this.excluded(a, b) || this.excluded(a, b, o.a, o.b));
+        if (!overlap) continue;
         if (!b.write && a.unit && b.unit && this.hb.publishedBefore({ unit: a.unit, offset: a.expr.startIndex }, { unit: b.unit, node: a === b ? a.expr : b.expr })) continue;
         out.push({ write: a, other: b, overlap });
       }
