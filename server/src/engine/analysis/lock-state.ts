@@ -272,8 +272,13 @@ export class LockState {
     return undefined;
   }
 
+  /** The Lock and RLock calls in u's own code. */
   private lockCallsIn(u: FuncUnit): Node[] {
-    return this.cfgs.of(u).nodes.flatMap((n) => this.cfgs.of(u).ops(n)).filter((op) => op.kind === 'call' && !op.role && lockCallOf(op.syntax)).map((op) => op.syntax);
+    const cfg = this.cfgs.of(u);
+    return cfg.nodes.flatMap((n) => cfg.ops(n)).filter((op) => {
+      const lc = op.kind === 'call' && !op.role ? lockCallOf(op.syntax) : undefined;
+      return !!lc && isAcquire(lc.method);
+    }).map((op) => op.syntax);
   }
 
   /** The function's name appears other than as a call (`f := s.hasInterest`, `register(hasInterest)`). */
@@ -523,9 +528,11 @@ export class LockState {
         }
         let flow = this.variantFlows.get(`${u.id}:${value}`);
         if (!flow) this.variantFlows.set(`${u.id}:${value}`, (flow = this.solve(u, new Map([...this.constantParams(u), [guard.name, value]]))));
+        const n = flow.cfg.nodeAt(offset);
+        if (n && !flow.before[n.id]) return undefined; // the point is not reached with this value
         return this.heldFrom(u, offset, entry, flow);
-      });
-      return intersect(sets);
+      }).filter((x): x is HeldSet => !!x);
+      if (sets.length) return intersect(sets);
     }
     return this.heldFrom(u, offset, this.entry(u, proven), this.lockRelevant(u) ? this.flow(u) : undefined);
   }
@@ -901,7 +908,9 @@ function copy(s: State): State {
  */
 function release(s: State, key: LockKey, mode: LockMode): void {
   const mine = s.may.get(key.id);
-  if (!mine || (mine.relock && !s.must.get(key.id))) s.released.set(key.id, { key, mode });
+  // Not taken here, or taken again after releasing the caller's hold (unlock, RLock, RUnlock, Lock):
+  // the caller's hold is released again.
+  if (!mine || mine.relock) s.released.set(key.id, { key, mode: mine?.relock ? 'w' : mode });
   s.must.delete(key.id);
   s.may.delete(key.id);
 }
