@@ -136,27 +136,54 @@ export class HappensBefore {
     if (!r.site || !r.spawner) return false;
     const groups = this.doneGroups(r);
     if (!groups.size) return false;
+    const waits = this.waitsIn(unit);
+    if (!waits.size) return false;
     const cfg = this.cfgs.of(unit);
     const at = cfg.nodeAt(offset);
     if (!at) return false;
-    const waits = new Set<number>();
+    for (const id of groups) {
+      const w = waits.get(id);
+      if (!w || w.nodes.has(at.id)) continue;
+      w.unwaited ??= cfg.reachableFrom([cfg.entry], (n) => w.nodes.has(n.id));
+      if (!w.unwaited[at.id]) return true;
+    }
+    return false;
+  }
+
+  private readonly waits = new Map<FuncUnit, Map<string, { nodes: Set<number>; unwaited?: Uint8Array }>>();
+
+  /** The `x.wg.Wait()` calls of a unit by WaitGroup field (`T.wg`), with what is reachable without passing one. */
+  private waitsIn(unit: FuncUnit): Map<string, { nodes: Set<number>; unwaited?: Uint8Array }> {
+    let out = this.waits.get(unit);
+    if (out) return out;
+    out = new Map();
+    this.waits.set(unit, out);
+    if (!unit.file.text.slice(unit.start, unit.end).includes('.Wait()')) return out;
+    const cfg = this.cfgs.of(unit);
     for (const n of cfg.nodes) {
       for (const op of cfg.ops(n)) {
         if (op.kind !== 'call' || op.role) continue;
         const fn = op.syntax.childForFieldName('function');
         if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Wait' || argumentsOf(op.syntax).length) continue;
         const shared = this.keys.ofExpr(fn.childForFieldName('operand')!, unit)?.shared;
-        if (shared?.scope === 'struct' && groups.has(shared.id)) waits.add(n.id);
+        if (shared?.scope !== 'struct') continue;
+        const w = out.get(shared.id);
+        if (w) w.nodes.add(n.id); else out.set(shared.id, { nodes: new Set([n.id]) });
       }
     }
-    return waits.size > 0 && !waits.has(at.id) && !cfg.reachableFrom([cfg.entry], (n) => waits.has(n.id))[at.id];
+    return out;
   }
+
+  private readonly doneGroupsOf = new Map<Root, Set<string>>();
 
   /** The WaitGroup fields (`T.wg`) whose Done() ends goroutine r on every path. */
   private doneGroups(r: Root): Set<string> {
-    const out = new Set<string>();
+    let out = this.doneGroupsOf.get(r);
+    if (out) return out;
+    out = new Set();
+    this.doneGroupsOf.set(r, out);
     const u = r.unit;
-    if (!u.body) return out;
+    if (!u.body || !u.file.text.slice(u.start, u.end).includes('.Done()')) return out;
     const cfg = this.cfgs.of(u);
     const dones = new Map<string, number[]>();
     for (const n of cfg.nodes) {
