@@ -58,14 +58,15 @@ export class CallGraph {
 
   /** The struct or named type of the operand of `x.m`: the receiver by name, else types-lite. */
   typeNameOf(operand: Node, file: SourceFile): string | undefined {
-    const key = `${file.path}:${operand.id}`;
-    if (this.typeNames.has(key)) return this.typeNames.get(key);
+    const byId = byFile(this.typeNames, file);
+    if (byId.has(operand.id)) return byId.get(operand.id);
     const name = this.computeTypeName(operand, file);
-    this.typeNames.set(key, name);
+    byId.set(operand.id, name);
     return name;
   }
 
-  private readonly typeNames = new Map<string, string | undefined>();
+  /** Per file, by node id: lookups happen in the dataflow's inner loops, so no string keys. */
+  private readonly typeNames = new Map<SourceFile, Map<number, string | undefined>>();
 
   private computeTypeName(operand: Node, file: SourceFile): string | undefined {
     if (operand.type === 'identifier') {
@@ -263,6 +264,8 @@ export class CallGraph {
         || (stringers && PRINTERS.test(name)) || (local.get(name) ?? (local.set(name, mayDeclare(text, name)).get(name)!));
       if (!candidate) continue;
       const at = u.start + m.index!;
+      // A name inside a nested literal is that literal's call (its call cannot be this unit's).
+      if (!u.owns(at, at + name.length)) continue;
       const id = u.file.root.descendantForIndex(at, at + name.length);
       const fn = id?.parent?.type === 'selector_expression' && id.type === 'field_identifier' ? id.parent : id;
       const call = fn?.parent;
@@ -272,13 +275,13 @@ export class CallGraph {
     return edges;
   }
 
-  private readonly edgeCache = new Map<string, CallEdge[]>();
+  private readonly edgeCache = new Map<SourceFile, Map<number, CallEdge[]>>();
 
   /** The package units one call runs, directly or through a library model (memoized per call). */
   edgesOf(call: Node, caller: FuncUnit): CallEdge[] {
-    const key = `${caller.file.path}:${call.id}`;
-    let edges = this.edgeCache.get(key);
-    if (!edges) this.edgeCache.set(key, (edges = this.computeEdges(call, caller)));
+    const byId = byFile(this.edgeCache, caller.file);
+    let edges = byId.get(call.id);
+    if (!edges) byId.set(call.id, (edges = this.computeEdges(call, caller)));
     return edges;
   }
 
@@ -384,6 +387,12 @@ export class CallGraph {
     }
     return out;
   }
+}
+
+function byFile<V>(cache: Map<SourceFile, Map<number, V>>, file: SourceFile): Map<number, V> {
+  let byId = cache.get(file);
+  if (!byId) cache.set(file, (byId = new Map()));
+  return byId;
 }
 
 function esc(s: string): string { return s.replace(/[$]/g, '\\$'); }

@@ -228,6 +228,17 @@ export class SharedState {
 
   /** Pairs with at least one write that may run at the same time with no lock held in common. */
   conflicts(v: SharedVar, withApi = true): Conflict[] {
+    // Several rules ask about the same variable: pair its accesses once per mode.
+    const cache = withApi ? this.conflictCache : this.conflictCacheNoApi;
+    let found = cache.get(v);
+    if (!found) cache.set(v, (found = this.computeConflicts(v, withApi)));
+    return found;
+  }
+
+  private readonly conflictCache = new Map<SharedVar, Conflict[]>();
+  private readonly conflictCacheNoApi = new Map<SharedVar, Conflict[]>();
+
+  private computeConflicts(v: SharedVar, withApi: boolean): Conflict[] {
     // A budget: the pair check is quadratic; past 400 accesses of one variable the rest are not paired.
     const list = v.accesses.slice(0, 400);
     const out: Conflict[] = [];
