@@ -156,8 +156,20 @@ function parentStep(byId: Map<number, ScopeStep>, step: ScopeStep): ScopeStep | 
   return step.parent;
 }
 
+/** Answers by tree and node id (with the name asked): types, the call graph and lock keys ask about the same uses. */
+const answers = new PerTree<{ name: string; decl: Node | null }>();
+
 /** The statement, header or function that locally declares `name` visible at `at`; null when none does. */
 export function findLocalDeclaration(at: Node, name: string): Node | null {
+  const byId = answers.of(at.tree);
+  const known = byId.get(at.id);
+  if (known?.name === name) return known.decl;
+  const decl = lookUp(at, name);
+  byId.set(at.id, { name, decl });
+  return decl;
+}
+
+function lookUp(at: Node, name: string): Node | null {
   // The starting node is not cached: lookups start from many different nodes, their ancestors are shared.
   const first = at.parent;
   if (!first) return null;

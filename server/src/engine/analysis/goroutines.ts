@@ -240,13 +240,13 @@ export class Goroutines {
     const spawnedUnits = new Set(this.roots.filter((r) => r.kind !== 'api').map((r) => r.unit));
     this.successors[onReceiver ? 1 : 0].clear(); // literals started apart depend on the roots
     // Depth first from each root, in the same order as always: callsIn resolves lazily, in visit order.
-    const seen = new Map<FuncUnit, number>();
+    const seen = new Int32Array(this.fns.all.length).fill(-1);
     this.roots.forEach((root, stamp) => {
       const work = [root.unit];
       while (work.length) {
         const u = work.pop()!;
-        if (seen.get(u) === stamp) continue;
-        seen.set(u, stamp);
+        if (seen[u.index] === stamp) continue;
+        seen[u.index] = stamp;
         let set = out.get(u);
         if (!set) out.set(u, (set = new Set()));
         set.add(root);

@@ -787,6 +787,8 @@ function release(s: State, key: LockKey, mode: LockMode): void {
 }
 
 function join(a: State, b: State): State {
+  // Branches that touch no lock hand on the same state: joining it with itself changes nothing.
+  if (a === b) return a;
   const must = new Map<string, Held>();
   for (const [id, h] of a.must) {
     const o = b.must.get(id);
