@@ -7,7 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
-import { findLocalDeclaration, mayDeclare } from '../scope';
+import { declarableNames, findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
 import { cachedParent, cachedType } from '../tree-cache';
 import { implementsAll, packageTypes, structNameOf, typeOfExpr, type GoType } from '../types';
@@ -265,12 +265,13 @@ export class CallGraph {
     if (!u.body) return edges;
     const text = u.file.text.slice(u.start, u.end);
     const stringers = this.fns.methodNames.has('String') || this.fns.methodNames.has('Error');
-    const local = new Map<string, boolean>();
+    // Which names the unit may declare locally, read once: most candidates are other packages' calls.
+    let declarable: Set<string> | undefined;
     for (const m of text.matchAll(/(?<![\w$])([A-Za-z_][\w$]*)\s*\(/g)) {
       const name = m[1];
       if (KEYWORDS.has(name)) continue;
       const candidate = !!this.fns.func(name) || this.fns.methodNames.has(name) || this.isFuncField(name) || name === 'Do'
-        || (stringers && PRINTERS.test(name)) || (local.get(name) ?? (local.set(name, mayDeclare(text, name)).get(name)!));
+        || (stringers && PRINTERS.test(name)) || (declarable ??= declarableNames(text)).has(name);
       if (!candidate) continue;
       const at = u.start + m.index!;
       // A name inside a nested literal is that literal's call (its call cannot be this unit's).
