@@ -31,8 +31,15 @@ export class Package {
 
   /** The file a node of this package belongs to. */
   fileOf(node: Node): SourceFile | undefined {
-    return this.files.find((f) => f.tree === node.tree);
+    // By tree, checked against the file's current tree (a reparse gives it a new one).
+    const known = this.byTree.get(node.tree);
+    if (known?.tree === node.tree) return known;
+    const file = this.files.find((f) => f.tree === node.tree);
+    if (file) this.byTree.set(node.tree, file);
+    return file;
   }
+
+  private readonly byTree = new WeakMap<Node['tree'], SourceFile>();
 
   /** Package-level declarations by name (funcs, vars, consts, types), across all files. */
   get decls(): Map<string, Node[]> {

@@ -156,8 +156,20 @@ function parentStep(byId: Map<number, ScopeStep>, step: ScopeStep): ScopeStep | 
   return step.parent;
 }
 
+/** Answers by tree and node id (with the name asked): types, the call graph and lock keys ask about the same uses. */
+const answers = new PerTree<{ name: string; decl: Node | null }>();
+
 /** The statement, header or function that locally declares `name` visible at `at`; null when none does. */
 export function findLocalDeclaration(at: Node, name: string): Node | null {
+  const byId = answers.of(at.tree);
+  const known = byId.get(at.id);
+  if (known?.name === name) return known.decl;
+  const decl = lookUp(at, name);
+  byId.set(at.id, { name, decl });
+  return decl;
+}
+
+function lookUp(at: Node, name: string): Node | null {
   // The starting node is not cached: lookups start from many different nodes, their ancestors are shared.
   const first = at.parent;
   if (!first) return null;
@@ -202,6 +214,58 @@ export function isLocallyDeclared(at: Node, name: string): boolean {
 export function mayDeclare(text: string, name: string): boolean {
   const n = name.replace(/\$/g, '\\$');
   return new RegExp(`(?:[(,]\\s*|\\b(?:var|const)\\s+)${n}(?![\\w$])|(?<![\\w$.])${n}\\s*(?:,[^=\\n]*)?:=|\\n[ \\t]*${n}[ \\t]+[\\w*\\[]`).test(text);
+}
+
+const SPACE = /\s/;
+
+/**
+ * Every name mayDeclare(text, name) says yes to, read in one pass: each maximal run of word
+ * characters is checked against mayDeclare's three forms (a list or `var`/`const` before it, `:=`
+ * after it, a line of a `var (...)` block). For many names of one text, cheaper than one scan each.
+ */
+export function declarableNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/[\w$]+/g)) {
+    const name = m[0], at = m.index!, end = at + name.length;
+    if (out.has(name)) continue;
+    if (listedOrDeclared(text, at) || shortDeclared(text, at, end) || blockLine(text, at, end)) out.add(name);
+  }
+  return out;
+}
+
+/** `(name`, `, name`, `var name`, `const name` (whitespace between). */
+function listedOrDeclared(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && SPACE.test(text[i])) i--;
+  if (i >= 0 && (text[i] === '(' || text[i] === ',')) return true;
+  if (i === at - 1) return false; // `var`/`const` needs whitespace before the name
+  for (const kw of ['var', 'const']) {
+    const k = i - kw.length + 1;
+    if (k >= 0 && text.startsWith(kw, k) && (k === 0 || !/\w/.test(text[k - 1]))) return true;
+  }
+  return false;
+}
+
+/** `name :=` or `name, other :=` on one line (no `=` between), not after a dot. */
+function shortDeclared(text: string, at: number, end: number): boolean {
+  if (at > 0 && text[at - 1] === '.') return false;
+  let i = end;
+  while (i < text.length && SPACE.test(text[i])) i++;
+  if (text[i] === ':' && text[i + 1] === '=') return true;
+  if (text[i] !== ',') return false;
+  let r = i + 1;
+  while (r < text.length && text[r] !== '=' && text[r] !== '\n') r++;
+  return text[r] === '=' && r - 1 > i && text[r - 1] === ':';
+}
+
+/** A line that starts with the name, then spaces and a type: `\n\tname T`. */
+function blockLine(text: string, at: number, end: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
+  if (i < 0 || text[i] !== '\n') return false;
+  let j = end;
+  while (j < text.length && (text[j] === ' ' || text[j] === '\t')) j++;
+  return j > end && j < text.length && /[\w*[]/.test(text[j]);
 }
 
 const NAMES = '[(identifier) (type_identifier) (package_identifier) (label_name)] @name';

@@ -11,16 +11,25 @@ const registry: PerTree<unknown>[] = [];
 /** Values by tree and node id, emptied for a tree by forgetTrees(). */
 export class PerTree<V> {
   private readonly byTree = new WeakMap<Tree, Map<number, V>>();
+  /** The last tree asked about: lookups come in long runs on one tree. */
+  private lastTree?: Tree;
+  private lastById?: Map<number, V>;
 
   constructor() { registry.push(this); }
 
   of(tree: Tree): Map<number, V> {
+    if (tree === this.lastTree) return this.lastById!;
     let byId = this.byTree.get(tree);
     if (!byId) this.byTree.set(tree, (byId = new Map()));
+    this.lastTree = tree;
+    this.lastById = byId;
     return byId;
   }
 
-  forget(tree: Tree): void { this.byTree.delete(tree); }
+  forget(tree: Tree): void {
+    this.byTree.delete(tree);
+    if (tree === this.lastTree) this.lastTree = this.lastById = undefined;
+  }
 }
 
 /** Drops everything cached about these trees. */

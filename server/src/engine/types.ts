@@ -252,6 +252,15 @@ export interface MethodPath { method: MethodDecl; /** Embedded field names from 
 
 /** Method `name` of the package type `typeName`, promoted methods included (shallowest wins). */
 export function methodOf(typeName: string, name: string, pkg: Package): MethodPath | undefined {
+  const byKey = pkg.memo('methodOf', () => new Map<string, MethodPath | undefined>());
+  const key = `${typeName}.${name}`;
+  if (byKey.has(key)) return byKey.get(key);
+  const found = findMethod(typeName, name, pkg);
+  byKey.set(key, found);
+  return found;
+}
+
+function findMethod(typeName: string, name: string, pkg: Package): MethodPath | undefined {
   const t = packageTypes(pkg);
   let level: { type: string; path: string[] }[] = [{ type: typeName, path: [] }];
   const seen = new Set<string>();

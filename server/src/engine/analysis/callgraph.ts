@@ -7,7 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
-import { findLocalDeclaration, mayDeclare } from '../scope';
+import { declarableNames, findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
 import { cachedParent, cachedType } from '../tree-cache';
 import { implementsAll, packageTypes, structNameOf, typeOfExpr, type GoType } from '../types';
@@ -58,18 +58,29 @@ export class CallGraph {
 
   /** The struct or named type of the operand of `x.m`: the receiver by name, else types-lite. */
   typeNameOf(operand: Node, file: SourceFile): string | undefined {
-    const key = `${file.path}:${operand.id}`;
-    if (this.typeNames.has(key)) return this.typeNames.get(key);
+    const byId = byFile(this.typeNames, file);
+    if (byId.has(operand.id)) return byId.get(operand.id);
     const name = this.computeTypeName(operand, file);
-    this.typeNames.set(key, name);
+    byId.set(operand.id, name);
     return name;
   }
 
-  private readonly typeNames = new Map<string, string | undefined>();
+  /** Per file, by node id: lookups happen in the dataflow's inner loops, so no string keys. */
+  private readonly typeNames = new Map<SourceFile, Map<number, string | undefined>>();
+
+  private readonly selectors = new Map<SourceFile, Map<number, { operand: Node | null; name?: string }>>();
+
+  /** The operand and field name of a selector `x.m`, read from the tree once. */
+  private partsOf(sel: Node, file: SourceFile): { operand: Node | null; name?: string } {
+    const byId = byFile(this.selectors, file);
+    let parts = byId.get(sel.id);
+    if (!parts) byId.set(sel.id, (parts = { operand: sel.childForFieldName('operand'), name: sel.childForFieldName('field')?.text }));
+    return parts;
+  }
 
   private computeTypeName(operand: Node, file: SourceFile): string | undefined {
     if (operand.type === 'identifier') {
-      const outer = this.fns.enclosing(operand)?.outermost;
+      const outer = this.fns.unitAt(file, operand.startIndex, operand.endIndex, operand.id)?.outermost;
       // The receiver by name: shadowing a receiver is rare enough not to pay a scope walk for.
       if (outer?.recvName === operand.text) return outer.recvType;
       if (operand.text === this.pkg.name) return undefined;
@@ -99,8 +110,7 @@ export class CallGraph {
         return this.localValues(expr, decl, file, seen);
       }
       case 'selector_expression': {
-        const operand = expr.childForFieldName('operand');
-        const name = expr.childForFieldName('field')?.text;
+        const { operand, name } = this.partsOf(expr, file);
         if (!operand || !name) return [];
         // No package method or func field has this name: nothing here to resolve (most calls).
         if (!this.fns.methodNames.has(name) && !this.isFuncField(name)) return [];
@@ -255,47 +265,49 @@ export class CallGraph {
     if (!u.body) return edges;
     const text = u.file.text.slice(u.start, u.end);
     const stringers = this.fns.methodNames.has('String') || this.fns.methodNames.has('Error');
-    const local = new Map<string, boolean>();
+    // Which names the unit may declare locally, read once: most candidates are other packages' calls.
+    let declarable: Set<string> | undefined;
     for (const m of text.matchAll(/(?<![\w$])([A-Za-z_][\w$]*)\s*\(/g)) {
       const name = m[1];
       if (KEYWORDS.has(name)) continue;
       const candidate = !!this.fns.func(name) || this.fns.methodNames.has(name) || this.isFuncField(name) || name === 'Do'
-        || (stringers && PRINTERS.test(name)) || (local.get(name) ?? (local.set(name, mayDeclare(text, name)).get(name)!));
+        || (stringers && PRINTERS.test(name)) || (declarable ??= declarableNames(text)).has(name);
       if (!candidate) continue;
       const at = u.start + m.index!;
+      // A name inside a nested literal is that literal's call (its call cannot be this unit's).
+      if (!u.owns(at, at + name.length)) continue;
       const id = u.file.root.descendantForIndex(at, at + name.length);
       const fn = id?.parent?.type === 'selector_expression' && id.type === 'field_identifier' ? id.parent : id;
       const call = fn?.parent;
       if (!fn || call?.type !== 'call_expression' || call.childForFieldName('function')?.id !== fn.id || !u.owns(call.startIndex, call.endIndex)) continue;
-      edges.push(...this.edgesOf(call, u));
+      edges.push(...this.edgesOf(call, u, fn));
     }
     return edges;
   }
 
-  private readonly edgeCache = new Map<string, CallEdge[]>();
+  private readonly edgeCache = new Map<SourceFile, Map<number, CallEdge[]>>();
 
   /** The package units one call runs, directly or through a library model (memoized per call). */
-  edgesOf(call: Node, caller: FuncUnit): CallEdge[] {
-    const key = `${caller.file.path}:${call.id}`;
-    let edges = this.edgeCache.get(key);
-    if (!edges) this.edgeCache.set(key, (edges = this.computeEdges(call, caller)));
+  edgesOf(call: Node, caller: FuncUnit, fn?: Node): CallEdge[] {
+    const byId = byFile(this.edgeCache, caller.file);
+    let edges = byId.get(call.id);
+    if (!edges) byId.set(call.id, (edges = this.computeEdges(call, caller, fn ?? call.childForFieldName('function'))));
     return edges;
   }
 
-  private computeEdges(call: Node, caller: FuncUnit): CallEdge[] {
+  private computeEdges(call: Node, caller: FuncUnit, fn: Node | null): CallEdge[] {
     const out: CallEdge[] = [];
     const file = caller.file;
-    const fn = call.childForFieldName('function');
     if (!fn) return out;
-    const parent = cachedParent(call);
-    const role = parent?.type === 'go_statement' ? 'go' : parent?.type === 'defer_statement' ? 'defer' : undefined;
+    const role = roleOf(call, file);
     const fnType = cachedType(fn);
-    const receiver = fnType === 'selector_expression' ? fn.childForFieldName('operand') ?? undefined : undefined;
+    const parts = fnType === 'selector_expression' ? this.partsOf(fn, file) : undefined;
+    const receiver = parts?.operand ?? undefined;
     const targets = this.resolve(fn, file);
     for (const callee of targets) out.push({ callee, call, caller, how: this.howCalled(fn, callee, file), role, receiver });
     if (targets.length) return out;
     // An external call: library models.
-    const name = fnType === 'selector_expression' ? fn.childForFieldName('field')?.text : fnType === 'identifier' ? fn.text : undefined;
+    const name = parts ? parts.name : fnType === 'identifier' ? fn.text : undefined;
     if (!name) return out;
     const args = argumentsOf(call);
     if (name === 'Do' && receiver && isOnce(typeOfExpr(receiver, file, this.pkg)) && args[0]) {
@@ -339,7 +351,7 @@ export class CallGraph {
    */
   private mayBeFuncValue(a: Node, file: SourceFile): boolean {
     if (cachedType(a) === 'selector_expression') {
-      const name = a.childForFieldName('field')?.text ?? '';
+      const name = this.partsOf(a, file).name ?? '';
       return (this.fns.methodNames.has(name) || this.isFuncField(name)) && isFuncValue(a, file, this.pkg);
     }
     const decl = findLocalDeclaration(a, a.text);
@@ -351,8 +363,9 @@ export class CallGraph {
     const type = cachedType(fn);
     if (type === 'func_literal' || (type === 'identifier' && this.fns.func(fn.text) === callee)) return 'static';
     if (type !== 'selector_expression') return 'value';
-    const recvType = this.typeNameOf(fn.childForFieldName('operand')!, file);
-    if (recvType && this.fns.method(recvType, fn.childForFieldName('field')?.text ?? '') === callee) return 'static';
+    const { operand, name } = this.partsOf(fn, file);
+    const recvType = this.typeNameOf(operand!, file);
+    if (recvType && this.fns.method(recvType, name ?? '') === callee) return 'static';
     return recvType && packageTypes(this.pkg).interfaces.has(recvType) ? 'interface' : 'value';
   }
 
@@ -384,6 +397,27 @@ export class CallGraph {
     }
     return out;
   }
+}
+
+/**
+ * `go f()` runs the call as a goroutine, `defer f()` at the exit. Only whitespace and comments can
+ * stand between the keyword and the call, so the tree is asked only when the text before the call
+ * ends like a keyword or a comment, or its line holds one.
+ */
+function roleOf(call: Node, file: SourceFile): 'go' | 'defer' | undefined {
+  const text = file.text;
+  let i = call.startIndex - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i--;
+  const c = text[i];
+  if (i < 0 || (c !== 'o' && c !== 'r' && c !== '/' && !text.slice(text.lastIndexOf('\n', i) + 1, i + 1).includes('//'))) return undefined;
+  const parent = cachedParent(call);
+  return parent?.type === 'go_statement' ? 'go' : parent?.type === 'defer_statement' ? 'defer' : undefined;
+}
+
+function byFile<V>(cache: Map<SourceFile, Map<number, V>>, file: SourceFile): Map<number, V> {
+  let byId = cache.get(file);
+  if (!byId) cache.set(file, (byId = new Map()));
+  return byId;
 }
 
 function esc(s: string): string { return s.replace(/[$]/g, '\\$'); }

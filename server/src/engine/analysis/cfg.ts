@@ -7,7 +7,7 @@
 //
 // The operations inside each node (calls, channel sends and receives) come from one query over the
 // function body, in evaluation order. Function literals are units of their own, with their own CFG.
-import type { Node } from 'web-tree-sitter';
+import type { Node, Point, QueryCapture } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import { query } from '../parser';
 import type { SourceFile } from '../source-file';
@@ -416,11 +416,36 @@ export function buildCfg(unit: FuncUnit): Cfg {
 
 const OPS = '(call_expression) @call (send_statement) @send (unary_expression operator: "<-") @recv';
 
+/**
+ * The operations of a unit's own code, in document order: the query runs on the stretches of the
+ * body between its literals (each literal is a unit that queries itself), so no call is read twice.
+ * A stretch returns the nodes that intersect it: one spanning a literal comes once, from its first.
+ * Stretches are given as points, the unit the query API shares with the nodes.
+ */
+function ownCaptures(unit: FuncUnit, body: Node): QueryCapture[] {
+  if (!unit.literals.length) return query(OPS).captures(body);
+  const out: QueryCapture[] = [];
+  const seen = new Set<number>();
+  const stretch = (startPosition: Point, endPosition: Point) => {
+    if (startPosition.row === endPosition.row && startPosition.column >= endPosition.column) return;
+    for (const c of query(OPS).captures(body, { startPosition, endPosition })) {
+      if (!seen.has(c.node.id)) { seen.add(c.node.id); out.push(c); }
+    }
+  };
+  let from = body.startPosition;
+  for (const lit of unit.literals) {
+    stretch(from, lit.node.startPosition);
+    from = lit.node.endPosition;
+  }
+  stretch(from, body.endPosition);
+  return out;
+}
+
 function collectOps(cfg: Cfg): Map<number, FlowOp[]> {
   const out = new Map<number, FlowOp[]>();
   const unit = cfg.unit;
   if (!unit.body) return out;
-  for (const c of query(OPS).captures(unit.body)) {
+  for (const c of ownCaptures(unit, unit.body)) {
     const node = c.node;
     const end = node.endIndex;
     if (!unit.owns(node.startIndex, end)) continue;

@@ -16,6 +16,8 @@ export class FuncUnit {
   /** The literals directly inside this unit (not inside its literals). */
   readonly literals: FuncUnit[] = [];
   readonly id: string;
+  /** The unit's place in its package's Functions.all: an array index for per-unit tables. */
+  index = -1;
   readonly start: number;
   readonly end: number;
   private bodyNode?: Node | null;
@@ -98,6 +100,7 @@ export class Functions {
         }
       }
       u.parent?.literals.push(u);
+      u.index = this.all.length;
       this.all.push(u);
       this.byNodeId.set(`${file.path}:${node.id}`, u);
       const list = this.byFile.get(file);

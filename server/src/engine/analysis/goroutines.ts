@@ -204,6 +204,7 @@ export class Goroutines {
 
   /** A goroutine started by code that runs concurrently with itself runs concurrently with itself. */
   private markSelfConcurrentSpawns(): void {
+    // Reach depends on the roots and the calls, not on `self`: one propagation serves every round.
     for (let changed = true, round = 0; changed && round < 4; round++) { // a budget: spawn chains are short
       changed = false;
       for (const r of this.roots) {
@@ -217,7 +218,6 @@ export class Goroutines {
           changed = true;
         }
       }
-      if (changed) this.reachAll = this.reachRecv = undefined;
     }
   }
 
@@ -236,28 +236,43 @@ export class Goroutines {
     return calls.length > 0 && calls.every((e) => e.receiver?.type === 'identifier' && params.includes(e.receiver.text) && findLocalDeclaration(e.receiver, e.receiver.text)?.id === outer.unit.node.id);
   }
 
+  /** Per unit, the units its thread runs next (synchronous callees, literals not started apart), per mode. */
+  private readonly successors = [new Map<FuncUnit, FuncUnit[]>(), new Map<FuncUnit, FuncUnit[]>()];
+
+  private successorsOf(u: FuncUnit, onReceiver: boolean, spawnedUnits: ReadonlySet<FuncUnit>): FuncUnit[] {
+    const cache = this.successors[onReceiver ? 1 : 0];
+    let next = cache.get(u);
+    if (next) return next;
+    next = [];
+    for (const e of this.calls.callsIn(u)) {
+      if (e.role === 'go') continue;
+      if (onReceiver && !(e.receiver?.type === 'identifier' && this.fns.isReceiver(e.receiver)) && !e.callee.isLiteral) continue;
+      next.push(e.callee);
+    }
+    // Literals inside run in the same thread (stored callbacks, deferred code) unless started apart.
+    for (const lit of u.literals) if (!spawnedUnits.has(lit)) next.push(lit);
+    cache.set(u, next);
+    return next;
+  }
+
   private propagate(onReceiver: boolean): Map<FuncUnit, Set<Root>> {
     const out = new Map<FuncUnit, Set<Root>>();
     const spawnedUnits = new Set(this.roots.filter((r) => r.kind !== 'api').map((r) => r.unit));
-    for (const root of this.roots) {
-      const seen = new Set<FuncUnit>();
+    this.successors[onReceiver ? 1 : 0].clear(); // literals started apart depend on the roots
+    // Depth first from each root, in the same order as always: callsIn resolves lazily, in visit order.
+    const seen = new Int32Array(this.fns.all.length).fill(-1);
+    this.roots.forEach((root, stamp) => {
       const work = [root.unit];
       while (work.length) {
         const u = work.pop()!;
-        if (seen.has(u)) continue;
-        seen.add(u);
+        if (seen[u.index] === stamp) continue;
+        seen[u.index] = stamp;
         let set = out.get(u);
         if (!set) out.set(u, (set = new Set()));
         set.add(root);
-        for (const e of this.calls.callsIn(u)) {
-          if (e.role === 'go') continue;
-          if (onReceiver && !(e.receiver?.type === 'identifier' && this.fns.isReceiver(e.receiver)) && !e.callee.isLiteral) continue;
-          work.push(e.callee);
-        }
-        // Literals inside run in the same thread (stored callbacks, deferred code) unless started apart.
-        for (const lit of u.literals) if (!spawnedUnits.has(lit)) work.push(lit);
+        for (const next of this.successorsOf(u, onReceiver, spawnedUnits)) work.push(next);
       }
-    }
+    });
     return out;
   }
 }

@@ -136,15 +136,35 @@ export class LockState {
     if (LOCK_TEXT.test(text)) return true;
     if (!this.relevantNames) this.relevantNames = this.computeRelevantNames();
     if (!this.relevantNames.size) return false;
-    for (const m of text.matchAll(/([A-Za-z_][\w$]*)\s*\(/g)) if (this.relevantNames.has(m[1])) return true;
+    for (const name of this.calledNames(u)) if (this.relevantNames.has(name)) return true;
     return false;
+  }
+
+  private readonly calledNamesOf = new Map<FuncUnit, string[]>();
+
+  /** The distinct names a unit's text calls (`name(`), its literals' included: read once per unit. */
+  private calledNames(u: FuncUnit): string[] {
+    let names = this.calledNamesOf.get(u);
+    if (!names) {
+      const set = new Set<string>();
+      for (const m of u.file.text.slice(u.start, u.end).matchAll(/([A-Za-z_][\w$]*)\s*\(/g)) set.add(m[1]);
+      this.calledNamesOf.set(u, (names = [...set]));
+    }
+    return names;
   }
 
   /** Whether a call may change the lock state: by its name, one of the functions that lock or call such (text only). */
   private mayAffectLocks(call: Node): boolean {
-    if (!this.relevantNames) this.relevantNames = this.computeRelevantNames();
-    return this.mayCall(call, this.relevantNames);
+    let may = this.affecting.get(call.id);
+    if (may === undefined) {
+      if (!this.relevantNames) this.relevantNames = this.computeRelevantNames();
+      this.affecting.set(call.id, (may = this.mayCall(call, this.relevantNames)));
+    }
+    return may;
   }
+
+  /** mayAffectLocks by call node id: the dataflow asks on every visit of a node. */
+  private readonly affecting = new Map<number, boolean>();
 
   /** Whether a call may take a lock, at any depth: by its name, a function that locks or calls one (text only). */
   private mayAcquire(call: Node): boolean {
@@ -185,16 +205,13 @@ export class LockState {
   private namesReaching(seed: (text: string) => boolean, extra: readonly string[] = []): Set<string> {
     const names = new Set<string>(extra);
     const named = this.fns.all.filter((u) => u.name && !u.isLiteral);
-    const texts = new Map(named.map((u) => [u, u.file.text.slice(u.start, u.end)]));
-    for (const u of named) if (seed(texts.get(u)!)) names.add(u.name!);
+    for (const u of named) if (seed(u.file.text.slice(u.start, u.end))) names.add(u.name!);
     // Callers of those, by name, to a fixpoint: few rounds in practice.
     for (let changed = names.size > 0, round = 0; changed && round < 8; round++) { // a budget: deeper chains of lock helpers are rare
       changed = false;
       for (const u of named) {
         if (names.has(u.name!)) continue;
-        for (const m of texts.get(u)!.matchAll(/([A-Za-z_][\w$]*)\s*\(/g)) {
-          if (names.has(m[1])) { names.add(u.name!); changed = true; break; }
-        }
+        if (this.calledNames(u).some((n) => names.has(n))) { names.add(u.name!); changed = true; }
       }
     }
     return names;
@@ -921,6 +938,8 @@ function release(s: State, key: LockKey, mode: LockMode): void {
 }
 
 function join(a: State, b: State): State {
+  // Branches that touch no lock hand on the same state: joining it with itself changes nothing.
+  if (a === b) return a;
   const must = new Map<string, Held>();
   for (const [id, h] of a.must) {
     const o = b.must.get(id);

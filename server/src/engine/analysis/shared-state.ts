@@ -270,6 +270,17 @@ export class SharedState {
 
   /** Pairs with at least one write that may run at the same time with no lock held in common. */
   conflicts(v: SharedVar, withApi = true): Conflict[] {
+    // Several rules ask about the same variable: pair its accesses once per mode.
+    const cache = withApi ? this.conflictCache : this.conflictCacheNoApi;
+    let found = cache.get(v);
+    if (!found) cache.set(v, (found = this.computeConflicts(v, withApi)));
+    return found;
+  }
+
+  private readonly conflictCache = new Map<SharedVar, Conflict[]>();
+  private readonly conflictCacheNoApi = new Map<SharedVar, Conflict[]>();
+
+  private computeConflicts(v: SharedVar, withApi: boolean): Conflict[] {
     // A budget: the pair check is quadratic; past 400 accesses of one variable the rest are not paired.
     const list = v.accesses.slice(0, 400);
     const out: Conflict[] = [];
@@ -282,8 +293,8 @@ export class SharedState {
         if (!this.threadsOf(b).length) continue;
         if (a.file.isTest !== b.file.isTest) continue; // test code poking at internals says nothing about production races
         if (a.element && b.reference) continue; // writing an element does not race with copying the map or slice reference
-        // Threads first: most pairs never overlap, and then no lock state is needed.
-        // A pair of threads that may overlap and hold no lock in common where they run the accesses.
+        // Threads first (most pairs never overlap, and then no lock state is needed), then a pair of
+        // threads that hold no lock in common where they run the accesses.
         const overlap = this.overlap(a, b, withApi, (o) => this.excluded(a, b) || this.excluded(a, b, o.a, o.b));
         if (!overlap) continue;
         if (!b.write && a.unit && b.unit && this.hb.publishedBefore({ unit: a.unit, offset: a.expr.startIndex }, { unit: b.unit, node: a === b ? a.expr : b.expr })) continue;
