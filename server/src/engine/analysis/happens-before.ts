@@ -202,6 +202,20 @@ export class HappensBefore {
     return out;
   }
 
+  /**
+   * Where the spawner joins g, when it does so on every path before it returns: the offsets of
+   * those joins. Undefined when g may outlive its spawner.
+   */
+  joinOffsets(g: Root): number[] | undefined {
+    if (!g.site || !g.spawner) return undefined;
+    const cfg = this.cfgs.of(g.spawner);
+    const spawn = cfg.nodeAt(g.site.startIndex);
+    if (!spawn || this.after(g, cfg, spawn).unjoined[cfg.exit]) return undefined;
+    const joins = this.joinsOf(g, cfg);
+    const reached = this.after(g, cfg, spawn).all;
+    return [...joins].filter((id) => reached[id]).map((id) => cfg.nodes[id].start);
+  }
+
   /** Whether everything one goroutine does happens before everything the other does, or after. */
   rootsOrdered(a: Root, b: Root): boolean {
     if (!a.site || !b.site || !a.spawner || a.spawner !== b.spawner) return false;

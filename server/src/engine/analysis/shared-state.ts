@@ -19,7 +19,7 @@ import { FunctionsFact, isInit, type FuncUnit, type Functions } from './function
 import { GoroutinesFact, sharedAcrossStarts, type Goroutines, type Root } from './goroutines';
 import { HappensBeforeFact, type HappensBefore } from './happens-before';
 import type { SharedLock } from './lock-keys';
-import { LockStateFact, type HeldSet, type LockState } from './lock-state';
+import { LockStateFact, type Held, type HeldSet, type LockState } from './lock-state';
 
 export interface SharedVar {
   /** `pkgvar:name`, `field:Type.name` or `local:<file>:<decl>:name`. */
@@ -163,7 +163,34 @@ export class SharedState {
     if (!a.unit) return this.heldAt(a);
     const tag = t === 'main' ? 'main' : `root${this.goroutines.roots.indexOf(t)}`;
     const ok = t === 'main' ? (c: FuncUnit) => this.goroutines.reach(c).size === 0 : (c: FuncUnit) => this.goroutines.reach(c).has(t);
-    return this.locks.heldAtWhere(a.unit, a.expr.startIndex, ok, tag);
+    const held = this.locks.heldAtWhere(a.unit, a.expr.startIndex, ok, tag);
+    const around = t === 'main' ? undefined : this.heldAround(t);
+    if (!around?.size) return held;
+    const locks = new Map(held.locks);
+    for (const [id, h] of around) if (!locks.has(id)) locks.set(id, h);
+    return { locks, assumed: held.assumed };
+  }
+
+  private readonly around = new Map<Root, Map<string, Held>>();
+
+  /**
+   * Locks the spawner holds from the go statement until it has joined the goroutine on every path
+   * (`mu.RLock(); defer mu.RUnlock(); ... go work(); ... wg.Wait()`): the goroutine runs entirely
+   * inside that critical section, so a writer of the lock cannot run at the same time.
+   */
+  private heldAround(r: Root): Map<string, Held> {
+    let out = this.around.get(r);
+    if (out) return out;
+    out = new Map();
+    this.around.set(r, out);
+    if (r.kind !== 'goroutine' || !r.site || !r.spawner) return out;
+    const joins = this.hb.joinOffsets(r);
+    if (!joins?.length) return out;
+    const atSpawn = this.locks.heldAt(r.spawner, r.site.startIndex);
+    if (atSpawn.assumed) return out;
+    const atJoins = joins.map((j) => this.locks.heldAt(r.spawner!, j));
+    for (const [id, h] of atSpawn.locks) if (atJoins.every((x) => x.locks.get(id)?.mode === h.mode)) out.set(id, h);
+    return out;
   }
 
   /** The locks held at an access as shared across functions (`T.mu`), by id, with their modes. */
