@@ -6,6 +6,7 @@ import { CallGraphFact } from '../../engine/analysis/callgraph';
 import type { FuncUnit } from '../../engine/analysis/functions';
 import { isAcquire, lockCallOf, modeOf, type LockKey, type LockMode } from '../../engine/analysis/lock-keys';
 import { LockStateFact, type Held } from '../../engine/analysis/lock-state';
+import { contradict, PathGuardsFact } from '../../engine/analysis/path-guards';
 import type { Rule } from '../../engine/rule';
 import { relatedAt, where, writeLocker } from './helpers';
 
@@ -41,7 +42,7 @@ export const lockOrderInversion: Rule = {
   doc: 'One function locks mutex A and then B while another locks B and then A. Two goroutines running them can each hold one mutex and wait for the other forever. Pick one order for every place that takes both.',
   severity: 'warning',
   scope: 'package',
-  requires: [LockStateFact, CallGraphFact],
+  requires: [LockStateFact, CallGraphFact, PathGuardsFact],
   run(pass) {
     const locks = pass.get(LockStateFact);
     const calls = pass.get(CallGraphFact);
@@ -95,6 +96,15 @@ export const lockOrderInversion: Rule = {
       });
     }
 
+    // C7: the two orders never run in one configuration, or one runs only inside the other's call
+    // (the same goroutine: double-lock's finding, not an inversion between two).
+    const guards = pass.get(PathGuardsFact);
+    const waysIn = (x: Edge, other: Edge) => guards.contexts(x.inner, x.unit).filter((c) => !c.via.has(other.inner.id));
+    const exclusive = (e: Edge, f: Edge) => {
+      const ce = waysIn(e, f), cf = waysIn(f, e);
+      return !ce.length || !cf.length || ce.every((x) => cf.every((y) => contradict(x.guards, y.guards)));
+    };
+
     const reported = new Set<number>();
     const describe = (e: Edge) => e.via
       ? `${e.inner.childForFieldName('function')?.text.replace(/\s+/g, '')}() locks ${lockLabel(e.toKey)} (in ${e.via.unit.label} at ${where(e.via.lock, e.via.unit)})`
@@ -112,6 +122,7 @@ export const lockOrderInversion: Rule = {
           // Readers do not exclude readers: both sides must block on each mutex.
           if (e.outer.mode === 'r' && f.innerMode === 'r' && !writeLocked(e.outer.key, e.unit)) continue;
           if (e.innerMode === 'r' && f.outer.mode === 'r' && !writeLocked(f.outer.key, f.unit)) continue;
+          if (exclusive(e, f)) continue;
           for (const [x, y] of [[e, f], [f, e]] as const) {
             if (reported.has(x.inner.id)) continue;
             reported.add(x.inner.id);
