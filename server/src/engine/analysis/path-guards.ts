@@ -100,6 +100,11 @@ function normalize(expr: string, unit: FuncUnit): string {
   const e = expr.replace(/\s+/g, '');
   const top = unit.outermost;
   if (top.recvName && top.recvType && e.startsWith(`${top.recvName}.`)) return `${top.recvType}${e.slice(top.recvName.length)}`;
+  // A parameter of a named struct type (`func register(pod *Pod, p *Prometheus)`): by its type too.
+  const root = /^(\w+)\./.exec(e)?.[1];
+  const params = root ? top.node.childForFieldName('parameters')?.text : undefined;
+  const type = params && root ? new RegExp(`(?:^|[(,])\\s*${root}\\s+\\*?(\\w+)\\s*[,)]`).exec(params)?.[1] : undefined;
+  if (type && root) return `${type}${e.slice(root.length)}`;
   return e.includes('(') && !/^[\w.]+\([\w.]+\)$/.test(e) ? `?${e}` : e; // a call other than a conversion may change
 }
 

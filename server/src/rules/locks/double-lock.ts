@@ -5,6 +5,7 @@ import type { Node } from 'web-tree-sitter';
 import { CallGraphFact } from '../../engine/analysis/callgraph';
 import { isAcquire, lockCallOf, modeOf, type LockKey, type LockMode } from '../../engine/analysis/lock-keys';
 import { LockStateFact, type Held } from '../../engine/analysis/lock-state';
+import { contradict, guardsAround, PathGuardsFact } from '../../engine/analysis/path-guards';
 import type { Rule } from '../../engine/rule';
 import { isSyncMutex, lineOf, rebound, relatedAt, sameInstance, where, writeLocker } from './helpers';
 
@@ -14,10 +15,11 @@ export const doubleLock: Rule = {
   doc: 'A mutex is locked again, directly or by a called function, while the same goroutine already holds it. Go mutexes are not reentrant: the goroutine waits for itself forever (a recursive RLock too, once a writer is waiting). Unlock first, or call a variant that expects the lock held.',
   severity: 'error',
   scope: 'package',
-  requires: [LockStateFact, CallGraphFact],
+  requires: [LockStateFact, CallGraphFact, PathGuardsFact],
   run(pass) {
     const pkg = pass.pkg;
     const locks = pass.get(LockStateFact);
+    const guards = pass.get(PathGuardsFact);
     const calls = pass.get(CallGraphFact);
     const writeLocked = writeLocker(locks);
     /** Whether taking `mode` blocks while the same goroutine holds the mutex in `held` mode. */
@@ -58,6 +60,9 @@ export const doubleLock: Rule = {
             // The chain releases it before taking it again (unlock, work, relock): no re-entry.
             if (a.releasedBefore.has(key.id)) continue;
             if ((h.unit === u && rebound(key, u, h.site.endIndex, op.start)) || !isSyncMutex(lockCallOf(a.site)?.mutex ?? a.site, a.unit, pkg)) continue;
+            // The callee locks only under a condition no way to this call satisfies (`if !p.nodeScope` against `if p.nodeScope`).
+            const inner = guardsAround(a.site, a.unit);
+            if (inner.length && guards.contexts(op.syntax, u).every((c) => contradict(c.guards, inner))) continue;
             const fn = op.syntax.childForFieldName('function');
             const callText = e.how === 'stringer' ? `${op.syntax.text.replace(/\(.*$/s, '').replace(/\s+/g, '')}() calls String() on ${e.receiver?.text ?? 'its argument'}, which` : `${(fn?.text ?? 'the call').replace(/\s+/g, '')}()`;
             const chain = a.via.length > 1 ? ` (through ${a.via.map((c) => `${c.childForFieldName('function')?.text.replace(/\s+/g, '') ?? '?'}()`).join(' → ')})` : '';
