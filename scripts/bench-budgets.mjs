@@ -1,7 +1,7 @@
 // The standing speed budgets: `racelens check` (every core) against a single-thread bare
 // web-tree-sitter parse (read + parse + delete) of the same files, measured in one run.
 //   node scripts/bench-budgets.mjs [--corpus ROOT] [stdlib] [net] [corpus]
-// Prints one JSON object; bench.mjs writes it into BENCHMARKS.md.
+// Prints a JSON array, one entry per set; BENCHMARKS.md records the latest run ("Standing budgets").
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
