@@ -270,6 +270,12 @@ export class LockState {
     return out;
   }
 
+  /** The CFG edge never runs: it leaves `if doLock` the way the literal every caller passes rules out. */
+  deadEdge(u: FuncUnit, from: FlowNode, to: FlowNode): boolean {
+    const constants = this.constantParams(u);
+    return constants.size > 0 && deadBranch(from, to, u, constants);
+  }
+
   /** The bool parameters every call passes as the same literal: `if doLock { mu.Lock() }` then always locks. */
   private constantParams(u: FuncUnit): Map<string, boolean> {
     const out = new Map<string, boolean>();

@@ -123,7 +123,7 @@ export const missingUnlock: Rule = {
       });
       if (!taken.size) continue;
       // The exits: each return, and falling off the end of the body.
-      const exits: FlowNode[] = cfg.nodes[cfg.exit].pred.map((id) => cfg.nodes[id]).filter((n) => before[n.id]);
+      const exits: FlowNode[] = cfg.nodes[cfg.exit].pred.map((id) => cfg.nodes[id]).filter((n) => before[n.id] && !locks.deadEdge(u, n, cfg.nodes[cfg.exit]));
       const heldAt = (n: FlowNode, id: string) => {
         const s = locks.after(u, n);
         const h = s?.must.get(id);
