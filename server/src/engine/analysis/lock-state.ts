@@ -1056,9 +1056,22 @@ function paramMode(call: Node, h: Held): LockMode {
 
 /** The `//` comment lines right above a function declaration, joined. */
 export function docComment(u: FuncUnit): string | undefined {
-  const text = u.file.text;
+  return commentAbove(u.file.text, u.start);
+}
+
+/**
+ * A function that runs under its caller's lock by its own account: a `…Locked` name, or a doc
+ * sentence such as "Lock should be held" or "mu must be held by the caller".
+ */
+export function saysCallerHoldsLock(name: string, doc: string | undefined): boolean {
+  if (LOCKED_NAME.test(name)) return true;
+  return !!doc && doc.split(/(?<=[.;:])\s+|\n\s*\n/).some((sentence) => REQUIRES_DOC.test(sentence) && !NEGATED.test(sentence));
+}
+
+/** The `//` comment lines that end right above `start`, joined. */
+export function commentAbove(text: string, start: number): string | undefined {
   const lines: string[] = [];
-  let end = u.start;
+  let end = start;
   for (;;) {
     const lineEnd = text.lastIndexOf('\n', end - 1);
     if (lineEnd < 0) break;

@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { matchesOnAnchoredLines } from '../../engine/anchored';
 import type { Package } from '../../engine/package';
 import { query } from '../../engine/parser';
+import { commentAbove, saysCallerHoldsLock } from '../../engine/analysis/lock-state';
 import type { Fix, Rule } from '../../engine/rule';
 import { findLocalDeclaration } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
@@ -111,7 +112,7 @@ function replaceKeepingComments(file: SourceFile, container: Node, start: number
  * The Load may not race at all: it runs in `init`, inside a `once.Do(func() {...})`, or after a
  * `.Lock()` earlier in the same function (writers serialised by a mutex, readers lock-free).
  */
-function isSerialised(load: Node): boolean {
+function isSerialised(load: Node, file: SourceFile): boolean {
   let outer: Node | null = null;
   for (let n = load.parent; n; n = n.parent) {
     if (!FUNCTIONS.has(n.type)) continue;
@@ -123,6 +124,9 @@ function isSerialised(load: Node): boolean {
     if (n.type !== 'func_literal') break;
   }
   if (!outer) return false;
+  // Documented to run under the caller's lock (`…Locked`, "Lock should be held").
+  const name = outer.childForFieldName('name')?.text;
+  if (name && saysCallerHoldsLock(name, commentAbove(file.text, outer.startIndex))) return true;
   return query(METHOD_CALLS).matches(outer).some((m) => {
     const method = capture(m, 'method'), args = capture(m, 'args'), call = capture(m, 'call');
     return method?.text === 'Lock' && args?.namedChildCount === 0 && !!call && call.startIndex < load.startIndex;
@@ -172,7 +176,7 @@ export const syncmapCheckThenAct: Rule = {
         if (!names || names[1].text !== ok.text || !isNotOk(ifStmt.childForFieldName('condition'), names[1])) continue;
         if (!isPureExpression(recv) || !isPureExpression(key)) continue; // `next()` twice may be two keys
         const store = onlyStore(ifStmt, recv, key, file);
-        if (!store || !isSyncMap(recv, file, pass.pkg) || isSerialised(load)) continue;
+        if (!store || !isSyncMap(recv, file, pass.pkg) || isSerialised(load, file)) continue;
         // An `else if` cannot become a call; a named first result is used in the body.
         const fixable = names[0].text === '_' && ifStmt.parent?.type === 'statement_list'
           && !mentions(storeArgs(store), [names[1].text]);
@@ -196,7 +200,7 @@ export const syncmapCheckThenAct: Rule = {
         if (declared && findLocalDeclaration(okRef, okRef.text)?.id !== stmt.id) continue;
         if (!isPureExpression(recv) || !isPureExpression(key)) continue;
         const store = onlyStore(next, recv, key, file);
-        if (!store || !isSyncMap(recv, file, pass.pkg) || isSerialised(load)) continue;
+        if (!store || !isSyncMap(recv, file, pass.pkg) || isSerialised(load, file)) continue;
         const fixable = declared && names[0].text === '_' && !usedAfter(stmt.parent, names[1], stmt, next)
           && !mentions(storeArgs(store), [names[1].text]);
         report(load, recv, key, store, stmt.startIndex, next.endIndex, stmt.parent, fixable);
