@@ -1,4 +1,5 @@
-// Small syntax helpers shared by the engine and the rules: arguments, parameters, parentheses.
+// Small syntax helpers shared by the engine and the rules: arguments, parameters, parentheses,
+// declaring names.
 import type { Node } from 'web-tree-sitter';
 
 /** The arguments of a call, comments left out. */
@@ -27,4 +28,14 @@ export function parameterIndex(fn: Node, name: string): number {
 export function unparen(n: Node): Node {
   while (n.type === 'parenthesized_expression' && n.namedChild(0)) n = n.namedChild(0)!;
   return n;
+}
+
+/** The identifier is the name being declared (`x := ...`, `var x`, a parameter, a range key). */
+export function isDeclaringOccurrence(node: Node): boolean {
+  const p = node.parent;
+  if (p?.type === 'var_spec' || p?.type === 'parameter_declaration' || p?.type === 'const_spec') return true;
+  if (p?.type !== 'expression_list') return false;
+  const owner = p.parent;
+  return (owner?.type === 'short_var_declaration' || owner?.type === 'range_clause') && owner.childForFieldName('left')?.id === p.id
+    && (owner.type === 'short_var_declaration' || owner.children.some((c) => c?.type === ':='));
 }

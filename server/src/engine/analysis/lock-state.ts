@@ -13,7 +13,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
 import { findLocalDeclaration } from '../scope';
-import { argumentsOf, parameterIndex, parameterNames } from '../syntax';
+import { argumentsOf, isDeclaringOccurrence, parameterIndex, parameterNames } from '../syntax';
 import { cachedParent, cachedType } from '../tree-cache';
 import { packageTypes, typeOfExpr } from '../types';
 import { CallGraphFact, type CallEdge, type CallGraph } from './callgraph';
@@ -316,7 +316,7 @@ export class LockState {
       for (const m of f.text.matchAll(re)) {
         const at = f.root.descendantForIndex(m.index!, m.index! + u.name!.length);
         // A method value is `x.name`; a function value is the bare name, unless a local shadows it.
-        if (at?.type === 'field_identifier' || (!u.recvType && at?.type === 'identifier' && !findLocalDeclaration(at, at.text) && !declaredHere(at))) return true;
+        if (at?.type === 'field_identifier' || (!u.recvType && at?.type === 'identifier' && !findLocalDeclaration(at, at.text) && !isDeclaringOccurrence(at))) return true;
       }
     }
     return false;
@@ -1019,14 +1019,6 @@ function intersect(sets: HeldSet[]): HeldSet {
     }
   }
   return { locks, ...(sets.every((x) => x.assumed) ? { assumed: first.assumed } : {}) };
-}
-
-/** `x := ...`, `var x`: the identifier is the name being declared. */
-function declaredHere(id: Node): boolean {
-  const list = cachedParent(id);
-  const owner = list && cachedParent(list);
-  if (list?.type === 'var_spec' || list?.type === 'parameter_declaration') return true;
-  return list?.type === 'expression_list' && (owner?.type === 'short_var_declaration' || owner?.type === 'range_clause') && owner.childForFieldName('left')?.id === list.id;
 }
 
 /** The edge out of `if p {` (or `if !p {`) into the branch a constant parameter p never takes. */

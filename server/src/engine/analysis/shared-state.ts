@@ -12,6 +12,7 @@ import type { Package } from '../package';
 import { query } from '../parser';
 import { findLocalDeclaration, mayDeclare } from '../scope';
 import type { SourceFile } from '../source-file';
+import { isDeclaringOccurrence } from '../syntax';
 import { cachedType } from '../tree-cache';
 import { fieldOf, packageTypes, structNameOf, typeOfIdentifier, typeOfExpr, type GoType } from '../types';
 import { CallGraphFact, type CallGraph } from './callgraph';
@@ -570,16 +571,6 @@ export function madeHere(decl: Node): boolean {
   const right = decl.childForFieldName('right')?.namedChild(0);
   const fn = right?.type === 'call_expression' ? right.childForFieldName('function')?.text : undefined;
   return right?.type === 'composite_literal' || fn === 'make' || fn === 'new';
-}
-
-/** The identifier is the name being declared (`x := ...`, `var x`, a parameter, a range key). */
-function isDeclaringOccurrence(node: Node): boolean {
-  const p = node.parent;
-  if (p?.type === 'var_spec' || p?.type === 'parameter_declaration' || p?.type === 'const_spec') return true;
-  if (p?.type !== 'expression_list') return false;
-  const owner = p.parent;
-  return (owner?.type === 'short_var_declaration' || owner?.type === 'range_clause') && owner.childForFieldName('left')?.id === p.id
-    && (owner.type === 'short_var_declaration' || owner.children.some((c) => c?.type === ':='));
 }
 
 function ownsLock(v: SharedVar, lock: SharedLock): boolean {
