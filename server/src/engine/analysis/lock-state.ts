@@ -800,8 +800,12 @@ export class LockState {
     }
     if (spawned || (/^[A-Z]/.test(name) && !LOCKED_NAME.test(name))) return { locks };
     // Unexported (or …Locked): the locks every in-package caller holds at the call.
-    const sites = this.calls.callersOf(u).filter((e) => (e.how === 'static' || e.how === 'interface') && !isInit(e.caller) && !e.role && !(e.caller.file.isTest && !u.file.isTest));
-    return this.merge(locks, this.callersEntry(u, sites, proven));
+    return this.merge(locks, this.callersEntry(u, this.entrySites(u), proven));
+  }
+
+  /** The calls whose held locks a function starts with: direct or interface calls, not from init, tests only for tests. */
+  private entrySites(u: FuncUnit): CallEdge[] {
+    return this.calls.callersOf(u).filter((e) => (e.how === 'static' || e.how === 'interface') && !isInit(e.caller) && !e.role && !(e.caller.file.isTest && !u.file.isTest));
   }
 
   /**
@@ -821,9 +825,8 @@ export class LockState {
     const key = `${u.id}:${tag}`;
     if (this.threadEntries.has(key)) return this.threadEntries.get(key);
     if (this.inProgress.has(key)) return NOTHING_HELD;
-    const all = this.calls.callersOf(u);
-    if (all.some((e) => e.role === 'go') || this.effect(u).releases.size || this.docRequires(u) || this.lockGuardParam(u)) return undefined;
-    const mine = all.filter((e) => (e.how === 'static' || e.how === 'interface') && !isInit(e.caller) && !e.role && !(e.caller.file.isTest && !u.file.isTest) && callerOk(e.caller));
+    if (this.calls.callersOf(u).some((e) => e.role === 'go') || this.effect(u).releases.size || this.docRequires(u) || this.lockGuardParam(u)) return undefined;
+    const mine = this.entrySites(u).filter((e) => callerOk(e.caller));
     if (!mine.length) return undefined;
     this.inProgress.add(key);
     let entry: HeldSet;
@@ -899,8 +902,7 @@ export class LockState {
   private docRequires(u: FuncUnit): HeldSet | undefined {
     const doc = docComment(u);
     if (!doc) return undefined;
-    for (const sentence of doc.split(/(?<=[.;:])\s+|\n\s*\n/)) {
-      if (!REQUIRES_DOC.test(sentence) || NEGATED.test(sentence)) continue;
+    for (const sentence of requiringSentences(doc)) {
       const mode: LockMode = /\bread\s*lock|\bRLock/i.test(sentence) ? 'r' : 'w';
       const names = [...sentence.matchAll(/[\w]+(?:\.[\w]+)*/g)].map((m) => m[0].split('.').pop()!);
       // A package-level mutex named in the sentence.
@@ -1057,7 +1059,12 @@ export function docComment(u: FuncUnit): string | undefined {
  */
 export function saysCallerHoldsLock(name: string, doc: string | undefined): boolean {
   if (LOCKED_NAME.test(name)) return true;
-  return !!doc && doc.split(/(?<=[.;:])\s+|\n\s*\n/).some((sentence) => REQUIRES_DOC.test(sentence) && !NEGATED.test(sentence));
+  return !!doc && requiringSentences(doc).length > 0;
+}
+
+/** The sentences of a doc comment that say a lock must be held ("Lock should be held"), not negated. */
+function requiringSentences(doc: string): string[] {
+  return doc.split(/(?<=[.;:])\s+|\n\s*\n/).filter((sentence) => REQUIRES_DOC.test(sentence) && !NEGATED.test(sentence));
 }
 
 /** The `//` comment lines that end right above `start`, joined. */
