@@ -158,46 +158,24 @@ export class HappensBefore {
     if (out) return out;
     out = new Map();
     this.waits.set(unit, out);
-    if (!unit.file.text.slice(unit.start, unit.end).includes('.Wait()')) return out;
-    const cfg = this.cfgs.of(unit);
-    for (const n of cfg.nodes) {
-      for (const op of cfg.ops(n)) {
-        if (op.kind !== 'call' || op.role) continue;
-        const fn = op.syntax.childForFieldName('function');
-        if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Wait' || argumentsOf(op.syntax).length) continue;
-        const shared = this.keys.ofExpr(fn.childForFieldName('operand')!, unit)?.shared;
-        if (shared?.scope !== 'struct') continue;
-        const w = out.get(shared.id);
-        if (w) w.nodes.add(n.id); else out.set(shared.id, { nodes: new Set([n.id]) });
-      }
+    for (const { node, key } of this.waitCalls(unit)) {
+      const shared = key.shared;
+      if (shared?.scope !== 'struct') continue;
+      const w = out.get(shared.id);
+      if (w) w.nodes.add(node); else out.set(shared.id, { nodes: new Set([node]) });
     }
     return out;
   }
 
   private readonly doneGroupsOf = new Map<Root, Set<string>>();
 
-  /** The WaitGroup fields (`T.wg`) whose Done() ends goroutine r on every path. */
+  /** The WaitGroup fields (`T.wg`) whose Done() ends goroutine r. */
   private doneGroups(r: Root): Set<string> {
     let out = this.doneGroupsOf.get(r);
-    if (out) return out;
-    out = new Set();
-    this.doneGroupsOf.set(r, out);
-    const u = r.unit;
-    if (!u.body || !u.file.text.slice(u.start, u.end).includes('.Done()')) return out;
-    const cfg = this.cfgs.of(u);
-    const dones = new Map<string, number[]>();
-    for (const n of cfg.nodes) {
-      for (const op of cfg.ops(n)) {
-        if (op.kind !== 'call' || op.role === 'go') continue;
-        const fn = op.syntax.childForFieldName('function');
-        if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Done' || argumentsOf(op.syntax).length) continue;
-        const shared = this.keys.ofExpr(fn.childForFieldName('operand')!, u)?.shared;
-        if (shared?.scope === 'struct') dones.set(shared.id, [...dones.get(shared.id) ?? [], n.id]);
-      }
-    }
-    for (const [id, nodes] of dones) {
-      const stops = new Set(nodes);
-      if (!cfg.reachableFrom([cfg.entry], (n) => stops.has(n.id))[cfg.exit] || nodes.every((n) => nothingAfter(cfg, n))) out.add(id);
+    if (!out) {
+      out = new Set();
+      for (const { key, kind } of this.endSignals(r.unit)) if (kind === 'done' && key.shared?.scope === 'struct') out.add(key.shared.id);
+      this.doneGroupsOf.set(r, out);
     }
     return out;
   }
@@ -210,10 +188,9 @@ export class HappensBefore {
     if (!g.site || !g.spawner) return undefined;
     const cfg = this.cfgs.of(g.spawner);
     const spawn = cfg.nodeAt(g.site.startIndex);
-    if (!spawn || this.after(g, cfg, spawn).unjoined[cfg.exit]) return undefined;
-    const joins = this.joinsOf(g, cfg);
-    const reached = this.after(g, cfg, spawn).all;
-    return [...joins].filter((id) => reached[id]).map((id) => cfg.nodes[id].start);
+    const after = spawn && this.after(g, cfg, spawn);
+    if (!after || after.unjoined[cfg.exit]) return undefined;
+    return [...this.joinsOf(g, cfg)].filter((id) => after.all[id]).map((id) => cfg.nodes[id].start);
   }
 
   /** Whether everything one goroutine does happens before everything the other does, or after. */
@@ -401,12 +378,30 @@ export class HappensBefore {
           const ch = op.syntax.childForFieldName('operand');
           const k = ch && this.keys.ofExpr(ch, s);
           if (k && signals.has(k.id)) out.add(n.id);
-        } else if (op.kind === 'call' && !op.role) {
-          const fn = op.syntax.childForFieldName('function');
-          if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Wait' || argumentsOf(op.syntax).length) continue;
-          const k = this.keys.ofExpr(fn.childForFieldName('operand')!, s);
-          if (k && (signals.get(k.id) === 'done' || k.id === group?.id)) out.add(n.id);
         }
+      }
+    }
+    for (const w of this.waitCalls(s)) if (signals.get(w.key.id) === 'done' || w.key.id === group?.id) out.add(w.node);
+    return out;
+  }
+
+  private readonly waitCallsOf = new Map<FuncUnit, { node: number; key: LockKey }[]>();
+
+  /** The `x.Wait()` calls (no arguments: WaitGroup, errgroup) of a unit, with the key of x in its frame. */
+  private waitCalls(u: FuncUnit): { node: number; key: LockKey }[] {
+    let out = this.waitCallsOf.get(u);
+    if (out) return out;
+    out = [];
+    this.waitCallsOf.set(u, out);
+    if (!/\.\s*Wait\s*\(\s*\)/.test(u.file.text.slice(u.start, u.end))) return out;
+    const cfg = this.cfgs.of(u);
+    for (const n of cfg.nodes) {
+      for (const op of cfg.ops(n)) {
+        if (op.kind !== 'call' || op.role) continue;
+        const fn = op.syntax.childForFieldName('function');
+        if (fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Wait' || argumentsOf(op.syntax).length) continue;
+        const key = this.keys.ofExpr(fn.childForFieldName('operand')!, u);
+        if (key) out.push({ node: n.id, key });
       }
     }
     return out;
@@ -427,7 +422,29 @@ export class HappensBefore {
   private signalsAtEnd(g: Root): Map<string, 'done' | 'send' | 'close'> {
     const out = new Map<string, 'done' | 'send' | 'close'>();
     const u = g.unit;
-    if (!u.body || !g.site) return out;
+    if (!g.site) return out;
+    const signals = this.endSignals(u);
+    if (!signals.length) return out;
+    const spawnEdge = this.calls.edgesOf(cachedType(g.site) === 'go_statement' ? g.site.namedChild(0)! : g.site, g.spawner!).find((e) => e.callee === u);
+    for (const c of signals) {
+      const key = u.isLiteral && u.outermost === g.spawner!.outermost ? c.key : spawnEdge ? this.keys.toCaller(c.key, spawnEdge) : undefined;
+      if (key) out.set(key.id, c.kind);
+    }
+    return out;
+  }
+
+  private readonly endSignalsOf = new Map<FuncUnit, { key: LockKey; kind: 'done' | 'send' | 'close' }[]>();
+
+  /**
+   * What a function does on every path to its end, in its own frame: `wg.Done()` (deferred, last on
+   * every path, or last on every path that has it), a send on or close of a channel.
+   */
+  private endSignals(u: FuncUnit): { key: LockKey; kind: 'done' | 'send' | 'close' }[] {
+    let out = this.endSignalsOf.get(u);
+    if (out) return out;
+    out = [];
+    this.endSignalsOf.set(u, out);
+    if (!u.body) return out;
     const cfg = this.cfgs.of(u);
     const candidates = new Map<string, { key: LockKey; kind: 'done' | 'send' | 'close'; nodes: number[] }>();
     const note = (key: LockKey | undefined, kind: 'done' | 'send' | 'close', n: FlowNode) => {
@@ -451,18 +468,16 @@ export class HappensBefore {
         }
       }
     }
-    const spawnEdge = this.calls.edgesOf(cachedType(g.site) === 'go_statement' ? g.site.namedChild(0)! : g.site, g.spawner!).find((e) => e.callee === u);
     for (const c of candidates.values()) {
       const stops = new Set(c.nodes);
       // On every path from the start to the end (a defer registered on every path counts), or, for
       // wg.Done(), last on every path that has it: Wait returns only once Done ran, and nothing follows it.
       const everyPath = !cfg.reachableFrom([cfg.entry], (n) => stops.has(n.id))[cfg.exit];
-      if (!everyPath && !(c.kind === 'done' && c.nodes.every((id) => nothingAfter(cfg, id)))) continue;
-      const key = u.isLiteral && u.outermost === g.spawner!.outermost ? c.key : spawnEdge ? this.keys.toCaller(c.key, spawnEdge) : undefined;
-      if (key) out.set(key.id, c.kind);
+      if (everyPath || (c.kind === 'done' && c.nodes.every((id) => nothingAfter(cfg, id)))) out.push({ key: c.key, kind: c.kind });
     }
     return out;
   }
+
 }
 
 /** `a` and `b` sit in different branches of one if/else chain, switch or select of `unit`'s own code. */
