@@ -514,13 +514,12 @@ export class SharedState {
     }
     if (root?.type !== 'identifier') return undefined;
     if (this.fns.isReceiver(root)) return 'receiver';
-    const unit0 = this.fns.enclosing(sel);
+    const unit = this.fns.enclosing(sel);
     const pkgVar = !!this.pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec');
     // Outside literals nothing is captured: only a package variable (not shadowed) is shared.
-    if (unit0 && !unit0.isLiteral && !pkgVar) return undefined;
+    if (unit && !unit.isLiteral && !pkgVar) return undefined;
     const decl = findLocalDeclaration(root, root.text);
-    if (!decl) return this.pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec') ? 'pkgvar' : undefined;
-    const unit = this.fns.enclosing(sel);
+    if (!decl) return pkgVar ? 'pkgvar' : undefined;
     if (unit?.outermost.recvName === root.text) return 'receiver';
     // Captured: declared outside a function literal between here and the declaration that runs
     // on its own (a goroutine, handler or callback). A literal run in place (`m.Range(func...)`) is
