@@ -250,11 +250,11 @@ export class LockState {
     if (u.isLiteral || !u.name || /^[A-Z]/.test(u.name) || !/\bbool\b/.test(u.node.childForFieldName('parameters')?.text ?? '')) return out;
     // Only parameters the body tests (`if doLock {`, `if !doLock {`) matter.
     const body = u.file.text.slice(u.body?.startIndex ?? u.end, u.end);
-    const tested = parameterNames(u.node).filter((n) => n && new RegExp(`\\bif\\s+!?\\s*${n}\\s*\\{`).test(body));
+    const names = parameterNames(u.node);
+    const tested = names.filter((n) => n && new RegExp(`\\bif\\s+!?\\s*${n}\\s*\\{`).test(body));
     if (!tested.length) return out;
     const sites = this.calls.callersOf(u);
     if (!sites.length || sites.some((e) => e.how !== 'static' || e.role === 'go') || this.usedAsValue(u)) return out;
-    const names = parameterNames(u.node);
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       if (!name || !tested.includes(name)) continue;
@@ -265,7 +265,7 @@ export class LockState {
         if (v === undefined) { byValue.clear(); break; }
         byValue.set(v, [...byValue.get(v) ?? [], e]);
       }
-      if (byValue.size && name) out.set(name, byValue);
+      if (byValue.size) out.set(name, byValue);
     }
     return out;
   }
