@@ -58,7 +58,7 @@ export interface Report {
 export interface Pass {
   readonly rule: Rule;
   readonly pkg: Package;
-  /** The files to report on: all of the package's, or the ones just edited. */
+  /** The files to report on: the package's (generated files aside: no finding is shown there), or the ones just edited. */
   readonly files: readonly SourceFile[];
   /**
    * Where in `file` to look for candidates: the whole file, or for a rule with scope

@@ -32,19 +32,21 @@ export function runRules(pkg: Package, files: readonly SourceFile[], rules: read
   const failures: RuleFailure[] = [];
   const byPath = new Map(pkg.files.map((f) => [f.path, f]));
   const facts = new FactStore(pkg);
+  // Generated files take part in the facts, but no finding is shown in them (settleFindings): no rule looks there.
+  const reportable = files.some((f) => f.isGenerated) ? files.filter((f) => !f.isGenerated) : files;
   for (const rule of rules) {
     const own: Finding[] = [];
     const pass: Pass = {
       rule,
       pkg,
-      files,
+      files: reportable,
       spans: (file) => spans?.get(file.path) ?? [{ start: 0, end: file.text.length }],
       get(fact) {
         if (!rule.requires?.includes(fact)) throw new Error(`racelens: rule ${rule.id} asks for fact ${fact.name} without requiring it`);
         return facts.get(fact);
       },
       report(r: Report) {
-        if (only && !only.has(r.file.path)) return;
+        if ((only && !only.has(r.file.path)) || r.file.isGenerated) return;
         const start = r.start ?? r.node?.startIndex ?? 0;
         const end = r.end ?? r.node?.endIndex ?? start;
         const within = spans?.get(r.file.path);

@@ -56,9 +56,14 @@ export class SourceFile {
 
   /** `// Code generated ... DO NOT EDIT.` before the package clause (the Go convention). */
   get isGenerated(): boolean {
-    const head = this.currentText.slice(0, Math.max(0, this.currentText.search(/^package\s/m)));
-    return /^\/\/ Code generated .* DO NOT EDIT\.$/m.test(head);
+    if (this.generated === undefined) {
+      const head = this.currentText.slice(0, Math.max(0, this.currentText.search(/^package\s/m)));
+      this.generated = /^\/\/ Code generated .* DO NOT EDIT\.$/m.test(head);
+    }
+    return this.generated;
   }
+
+  private generated?: boolean;
 
   get text(): string { return this.currentText; }
   get tree(): Tree { return this.currentTree; }
@@ -275,6 +280,7 @@ export class SourceFile {
     this.cachedPackageName = undefined;
     this.importTable = undefined;
     this.callIndex = undefined;
+    this.generated = undefined;
   }
 
   dispose(): void { this.currentTree.delete(); }

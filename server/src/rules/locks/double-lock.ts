@@ -30,6 +30,7 @@ export const doubleLock: Rule = {
     const state = (m: LockMode) => (m === 'w' ? 'locked' : 'read-locked');
 
     for (const u of locks.lockingUnits()) {
+      if (u.file.isGenerated) continue; // no finding is shown there
       const reported = new Set<number>();
       const report = (call: Node, held: Held, message: string, more: ReturnType<typeof relatedAt>[]) => {
         if (reported.has(call.id)) return;
