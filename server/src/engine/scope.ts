@@ -206,22 +206,13 @@ export function isLocallyDeclared(at: Node, name: string): boolean {
   return findLocalDeclaration(at, name) !== null;
 }
 
-/**
- * A cheap negative test before findLocalDeclaration: false when `text` (a function's source)
- * cannot declare `name` — no `name :=`, `var name`, `const name`, parameter-like `(name` or
- * `, name`, a `range`/`case` binding, or a line of a `var (...)` block. True means "maybe".
- */
-export function mayDeclare(text: string, name: string): boolean {
-  const n = name.replace(/\$/g, '\\$');
-  return new RegExp(`(?:[(,]\\s*|\\b(?:var|const)\\s+)${n}(?![\\w$])|(?<![\\w$.])${n}\\s*(?:,[^=\\n]*)?:=|\\n[ \\t]*${n}[ \\t]+[\\w*\\[]`).test(text);
-}
-
 const SPACE = /\s/;
 
 /**
- * Every name mayDeclare(text, name) says yes to, read in one pass: each maximal run of word
- * characters is checked against mayDeclare's three forms (a list or `var`/`const` before it, `:=`
- * after it, a line of a `var (...)` block). For many names of one text, cheaper than one scan each.
+ * A cheap negative test before findLocalDeclaration, for every name of a function's text at once:
+ * a name missing from the set cannot be declared locally there. Each maximal run of word
+ * characters is checked against the declaring forms: a list, `var` or `const` before it
+ * (`(name`, `, name`, `[name` for type parameters), `:=` after it, or a line of a `var (...)` block.
  */
 export function declarableNames(text: string): Set<string> {
   const out = new Set<string>();
@@ -233,11 +224,11 @@ export function declarableNames(text: string): Set<string> {
   return out;
 }
 
-/** `(name`, `, name`, `var name`, `const name` (whitespace between). */
+/** `(name`, `, name`, `[name`, `var name`, `const name` (whitespace between). */
 function listedOrDeclared(text: string, at: number): boolean {
   let i = at - 1;
   while (i >= 0 && SPACE.test(text[i])) i--;
-  if (i >= 0 && (text[i] === '(' || text[i] === ',')) return true;
+  if (i >= 0 && (text[i] === '(' || text[i] === ',' || text[i] === '[')) return true;
   if (i === at - 1) return false; // `var`/`const` needs whitespace before the name
   for (const kw of ['var', 'const']) {
     const k = i - kw.length + 1;
@@ -258,14 +249,14 @@ function shortDeclared(text: string, at: number, end: number): boolean {
   return text[r] === '=' && r - 1 > i && text[r - 1] === ':';
 }
 
-/** A line that starts with the name, then spaces and a type: `\n\tname T`. */
+/** A line that starts with the name, then spaces and a type or a value: `\n\tname T`, `\n\tname = v` (a `var (...)` block). */
 function blockLine(text: string, at: number, end: number): boolean {
   let i = at - 1;
   while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
   if (i < 0 || text[i] !== '\n') return false;
   let j = end;
   while (j < text.length && (text[j] === ' ' || text[j] === '\t')) j++;
-  return j > end && j < text.length && /[\w*[]/.test(text[j]);
+  return j > end && j < text.length && /[\w*[=<(]/.test(text[j]);
 }
 
 const NAMES = '[(identifier) (type_identifier) (package_identifier) (label_name)] @name';

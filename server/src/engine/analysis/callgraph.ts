@@ -7,7 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
-import { declarableNames, findLocalDeclaration } from '../scope';
+import { findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
 import { cachedParent, cachedType } from '../tree-cache';
 import { implementsAll, packageTypes, structNameOf, typeOfExpr, type GoType } from '../types';
@@ -101,7 +101,7 @@ export class CallGraph {
         return inner ? this.resolve(inner, file, seen) : [];
       }
       case 'identifier': {
-        const decl = findLocalDeclaration(expr, expr.text);
+        const decl = this.mayBeLocal(expr, file) ? findLocalDeclaration(expr, expr.text) : null;
         if (!decl) {
           const f = this.fns.func(expr.text);
           if (f) return [f];
@@ -128,6 +128,12 @@ export class CallGraph {
       default:
         return [];
     }
+  }
+
+  /** Whether a local of the enclosing function may be named like `id` (most calls name package functions). */
+  private mayBeLocal(id: Node, file: SourceFile): boolean {
+    const top = this.fns.unitAt(file, id.startIndex, id.endIndex)?.outermost;
+    return !top || top.declarable.has(id.text);
   }
 
   /** Class hierarchy analysis: method `name` of every package type that has all of `methods`. */
@@ -265,13 +271,11 @@ export class CallGraph {
     if (!u.body) return edges;
     const text = u.file.text.slice(u.start, u.end);
     const stringers = this.fns.methodNames.has('String') || this.fns.methodNames.has('Error');
-    // Which names the unit may declare locally, read once: most candidates are other packages' calls.
-    let declarable: Set<string> | undefined;
     for (const m of text.matchAll(/(?<![\w$])([A-Za-z_][\w$]*)\s*\(/g)) {
       const name = m[1];
       if (KEYWORDS.has(name)) continue;
       const candidate = !!this.fns.func(name) || this.fns.methodNames.has(name) || this.isFuncField(name) || name === 'Do'
-        || (stringers && PRINTERS.test(name)) || (declarable ??= declarableNames(text)).has(name);
+        || (stringers && PRINTERS.test(name)) || u.declarable.has(name);
       if (!candidate) continue;
       const at = u.start + m.index!;
       // A name inside a nested literal is that literal's call (its call cannot be this unit's).

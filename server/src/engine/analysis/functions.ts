@@ -4,6 +4,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
 import type { SourceFile } from '../source-file';
+import { declarableNames } from '../scope';
 import { methodOf } from '../types';
 import { cachedType } from '../tree-cache';
 
@@ -31,6 +32,13 @@ export class FuncUnit {
   get body(): Node | null {
     if (this.bodyNode === undefined) this.bodyNode = this.node.childForFieldName('body');
     return this.bodyNode;
+  }
+
+  private declarableSet?: ReadonlySet<string>;
+
+  /** Names the unit's text may declare locally (scope.declarableNames): no other name can be a local in it. */
+  get declarable(): ReadonlySet<string> {
+    return (this.declarableSet ??= declarableNames(this.file.text.slice(this.start, this.end)));
   }
 
   /** A function literal (possibly in a package-level initialiser, with no parent unit). */

@@ -10,7 +10,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Fact } from '../fact';
 import type { Package } from '../package';
 import { query } from '../parser';
-import { findLocalDeclaration, mayDeclare } from '../scope';
+import { findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
 import { isDeclaringOccurrence } from '../syntax';
 import { cachedType } from '../tree-cache';
@@ -417,8 +417,6 @@ export class SharedState {
     }
     if (!byName.size) return;
     const found = this.occurrencesByName([...byName.keys()], (alts) => `(?<![\\w.$])(?:${alts})(?![\\w$])`, (m) => m[0]);
-    // mayDeclare scans a whole function's text: once per function and name.
-    const mayDeclareIn = new Map<string, boolean>();
     for (const [name, list] of found) {
       if (relevant && !list.some((o) => relevant(this.fns.unitAt(o.file, o.at, o.end)))) continue;
       const v = byName.get(name)!;
@@ -428,12 +426,7 @@ export class SharedState {
         if (node.parent?.type === 'var_spec' && node.parent.id === v.decl?.id) continue;
         const unit = this.fns.enclosing(node);
         const top = unit?.outermost;
-        if (top) {
-          const key = `${top.id}\u0000${name}`;
-          let may = mayDeclareIn.get(key);
-          if (may === undefined) mayDeclareIn.set(key, (may = mayDeclare(file.text.slice(top.start, top.end), name)));
-          if (may && findLocalDeclaration(node, name)) continue;
-        }
+        if (top?.declarable.has(name) && findLocalDeclaration(node, name)) continue;
         v.accesses.push({ v, expr: node, file, unit, ...classify(node) });
       }
     }
