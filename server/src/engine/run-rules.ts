@@ -34,6 +34,7 @@ export function runRules(pkg: Package, files: readonly SourceFile[], rules: read
   const facts = new FactStore(pkg);
   // Generated files take part in the facts, but no finding is shown in them (settleFindings): no rule looks there.
   const reportable = files.some((f) => f.isGenerated) ? files.filter((f) => !f.isGenerated) : files;
+  if (!reportable.length) return { findings, failures }; // nothing to report on: no fact is built
   for (const rule of rules) {
     const own: Finding[] = [];
     const pass: Pass = {
