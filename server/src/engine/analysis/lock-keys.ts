@@ -54,6 +54,8 @@ export interface LockKey {
    * (`halfConn.Mutex`) cannot.
    */
   readonly holder?: SharedLock;
+  /** The variable the root is, where the code names one: its type gives the fields of extended keys. */
+  readonly rootNode?: Node;
 }
 
 export interface LockCall {
@@ -179,7 +181,7 @@ export class LockKeys {
     const rootId = root.kind === 'recv' ? 'recv' : root.kind === 'param' ? `param:${root.fn}:${root.index}` : root.kind === 'pkgvar' ? `pkgvar:${root.name}` : `local:${root.at}:${root.name}`;
     const id = [rootId, ...path].join('.');
     const text = [rootText, ...path.filter((p) => p !== '[]')].join('.');
-    return { root, path, id, text, inexact: inexact || undefined, shared: this.sharedOf(root, path, unit, rootNode) };
+    return { root, path, id, text, inexact: inexact || undefined, shared: this.sharedOf(root, path, unit, rootNode), rootNode };
   }
 
   /** `T.f` for a path ending in field f of struct T; the root's own identity for an empty path. */
@@ -207,10 +209,19 @@ export class LockKeys {
     return undefined;
   }
 
+  /**
+   * The struct field a key names, by the static type of its root variable, where `shared` is not
+   * known (a field reached through a local or a parameter mapped from a callee): the lockset
+   * abstraction, for checks that accept any instance of the type.
+   */
+  byType(key: LockKey, unit: FuncUnit): SharedLock | undefined {
+    return key.shared ?? (key.rootNode && key.path.length ? this.sharedOf(key.root, [...key.path], unit, key.rootNode) : undefined);
+  }
+
   /** `base` with more fields on its path. */
   extend(base: LockKey, more: readonly string[], unit: FuncUnit): LockKey {
     const rootText = base.text.split('.')[0];
-    return this.make(base.root, [...base.path, ...more], rootText, !!base.inexact, unit);
+    return { ...this.make(base.root, [...base.path, ...more], rootText, !!base.inexact, unit), rootNode: base.rootNode };
   }
 
   /**

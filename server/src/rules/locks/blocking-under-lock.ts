@@ -189,7 +189,7 @@ class SyncIndex {
       case 'argument_list': {
         const fn = p.parent?.childForFieldName('function');
         if (fn?.type === 'identifier' && !findLocalDeclaration(fn, fn.text)) {
-          if (fn.text === 'close') return site(p.parent!, 'close');
+          if (fn.text === 'close') { v.sites.push({ node: p.parent!, kind: 'close', unit, deferred: p.parent!.parent?.type === 'defer_statement' }); return; }
           if (fn.text === 'len' || fn.text === 'cap') return;
         }
         break;
@@ -256,19 +256,29 @@ export const blockingUnderLock: Rule = {
       return out;
     };
 
-    /** The lock (or call of a locking function) by which `site`'s goroutine takes `key` before its operation. */
-    const needs = (site: Site, key: string, heldMode: LockMode): Node | undefined => {
+    /**
+     * The lock (or call of a locking function) by which `site`'s goroutine takes `key` before its
+     * operation, and whether only a loop before the operation takes it (some rounds may not).
+     */
+    const needs = (site: Site, key: string, heldMode: LockMode): { node: Node; inLoop?: boolean } | undefined => {
       const u = site.unit;
       if (!u?.body) return undefined;
       const held = site.deferred ? undefined : heldHere(site.node, u).get(key);
-      if (held && (heldMode === 'w' || held.mode === 'w')) return site.node;
+      if (held && (heldMode === 'w' || held.mode === 'w')) return { node: site.node };
       const cfg = locks.states(u).cfg;
       const at = site.deferred ? cfg.nodes[cfg.exit] : cfg.nodeAt(site.node.startIndex);
       if (!at) return undefined;
       const loops = !site.deferred && !!cfg.reachableFrom(at.succ)[at.id];
-      // An acquire on every path to the operation, or on every round of a loop around it.
-      const always = (d: number) => !cfg.reachableFrom([cfg.entry], (n) => n.id === d)[at.id]
-        || (loops && !cfg.reachableFrom(at.succ, (n) => n.id === d)[at.id]);
+      // An acquire on every path to the operation, on every round of a loop around it, or in a loop
+      // before it (a worker's `for v := range in { s.add(v) }` before its `close(done)`): the round
+      // that runs while the lock is held waits for it, and never gets to the operation.
+      let inLoop = false;
+      const always = (d: number) => {
+        if (!cfg.reachableFrom([cfg.entry], (n) => n.id === d)[at.id]) return true;
+        if (loops && !cfg.reachableFrom(at.succ, (n) => n.id === d)[at.id]) return true;
+        const after = cfg.reachableFrom(cfg.nodes[d].succ);
+        return (inLoop = !!after[d] && !!after[at.id]);
+      };
       let found: Node | undefined;
       locks.walk(u, (op, n) => {
         if (found || op.kind !== 'call' || op.role || n.id === at.id && op.start >= site.node.startIndex) return;
@@ -279,10 +289,11 @@ export const blockingUnderLock: Rule = {
           return;
         }
         if (heldMode !== 'w') return;
-        const takes = calls.edgesOf(op.syntax, u).some((e) => locks.acquiresThrough(e).some((a) => a.key.shared?.id === key));
+        // Any instance of the struct: `b.merge()` on a goroutine's captured `b` takes batcher.mu.
+        const takes = calls.edgesOf(op.syntax, u).some((e) => locks.acquiresThrough(e).some((a) => locks.keys.byType(a.key, u)?.id === key));
         if (takes && always(n.id)) found = op.syntax;
       });
-      return found;
+      return found && { node: found, inLoop };
     };
 
     const check = (file: SourceFile, op: Node, subject: Node, kind: 'send' | 'recv' | 'wait', index: SyncIndex) => {
@@ -305,12 +316,13 @@ export const blockingUnderLock: Rule = {
         if (evidence.some((e) => !e)) continue;
         const i = others.indexOf(elsewhere);
         const other = others[i];
-        const taken = evidence[i]!;
+        const taken = evidence[i]!.node;
+        const inLoop = evidence.some((e) => e!.inLoop);
         const name = subject.text.replace(/\s+/g, '');
         const lockText = h.lock.scope === 'struct' ? `${h.lock.struct}.${h.lock.name}` : h.lock.name;
         const what = kind === 'send' ? `sending on ${name}` : kind === 'recv' ? `receiving from ${name}` : `${name}.Wait()`;
         const side = kind === 'send' ? `every receiver of ${name}` : kind === 'recv' ? `every goroutine that sends on or closes ${name}` : `every goroutine calling ${name}.Done()`;
-        const takes = taken.id === other.node.id ? `holds ${lockText} at its end` : `locks ${lockText} before its end`;
+        const takes = taken.id === other.node.id ? `holds ${lockText} at its end` : inLoop ? `locks ${lockText} in a loop before its end (a round run while ${lockText} is held waits for it)` : `locks ${lockText} before its end`;
         const related: RelatedLocation[] = [
           relatedAt(other.node, other.unit!, `the other side, in ${describe(other.unit!)}`),
           ...(taken.id !== other.node.id ? [relatedAt(taken, other.unit!, `it takes ${lockText} here first`)] : []),
