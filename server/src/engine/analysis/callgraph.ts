@@ -120,7 +120,7 @@ export class CallGraph {
         const m = this.fns.method(type, name);
         if (m) return [m];
         const iface = packageTypes(this.pkg).interfaces.get(type);
-        if (iface) return this.implementations(iface, name);
+        if (iface) return this.implementations(type, iface, name);
         const structs = packageTypes(this.pkg).structs;
         if (structs.has(type)) return this.slotValues(`field:${type}.${name}`, seen);
         return [];
@@ -137,7 +137,16 @@ export class CallGraph {
   }
 
   /** Class hierarchy analysis: method `name` of every package type that has all of `methods`. */
-  private implementations(methods: ReadonlySet<string>, name: string): FuncUnit[] {
+  private implementations(iface: string, methods: ReadonlySet<string>, name: string): FuncUnit[] {
+    const key = `${iface}.${name}`;
+    let found = this.implementers.get(key);
+    if (!found) this.implementers.set(key, (found = this.computeImplementations(methods, name)));
+    return found;
+  }
+
+  private readonly implementers = new Map<string, FuncUnit[]>();
+
+  private computeImplementations(methods: ReadonlySet<string>, name: string): FuncUnit[] {
     const out: FuncUnit[] = [];
     for (const type of packageTypes(this.pkg).methods.keys()) {
       if (!implementsAll(type, methods, this.pkg)) continue;

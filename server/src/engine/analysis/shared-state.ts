@@ -281,8 +281,19 @@ export class SharedState {
     return decl.endIndex <= a.expr.startIndex && a.expr.endIndex <= y.site.startIndex;
   }
 
-  /** Access `a`, running in thread `x`, is ordered against every run of goroutine `y`. */
+  /** Access `a`, running in thread `x`, is ordered against every run of goroutine `y` (asked for every pair `a` is in). */
   private ordered(a: Access, x: Root, y: Root, depth = 0): boolean {
+    let byThreads = this.orderedCache.get(a);
+    if (!byThreads) this.orderedCache.set(a, (byThreads = new Map()));
+    const key = `${this.goroutines.roots.indexOf(x)}:${this.goroutines.roots.indexOf(y)}:${depth}`;
+    let answer = byThreads.get(key);
+    if (answer === undefined) byThreads.set(key, (answer = this.computeOrdered(a, x, y, depth)));
+    return answer;
+  }
+
+  private readonly orderedCache = new Map<Access, Map<string, boolean>>();
+
+  private computeOrdered(a: Access, x: Root, y: Root, depth: number): boolean {
     if (!a.unit) return false;
     if (this.beforeStartOfOwnCopy(a, y) || this.hb.waitedFor(a.unit, a.expr.startIndex, y)) return true;
     if (y.site) {
