@@ -45,7 +45,12 @@ export function goFilesIn(dir: string): Map<string, string> {
 
 /** Applies preferred fixes in rounds, the way `racelens check --fix` does, without touching disk. */
 export function fixTexts(p: Parser, texts: ReadonlyMap<string, string>, rules: readonly Rule[], onlyRule?: string): Promise<FixOutcome> {
-  const only = (fs: Finding[]) => (onlyRule ? fs.filter((f) => f.ruleId === onlyRule) : fs);
-  const findings = only(analyzeTexts(p, texts, rules));
-  return fixInRounds(findings, (file) => texts.get(file)!, (changed) => only(analyzeTexts(p, new Map([...texts, ...changed]), rules)));
+  return fixInRounds({
+    findings: analyzeTexts(p, texts, rules),
+    read: (file) => texts.get(file)!,
+    packageOf: (file) => path.dirname(file),
+    analyzePackage: (dir, changed) => analyzeTexts(p, new Map([...texts, ...changed].filter(([f]) => path.dirname(f) === dir)), rules),
+    parser: p,
+    wanted: onlyRule ? (f) => f.ruleId === onlyRule : undefined,
+  });
 }
