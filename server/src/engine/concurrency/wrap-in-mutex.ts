@@ -186,6 +186,41 @@ function shortCircuited(expr: Node, stmt: Node): boolean {
   return false;
 }
 
+/** Calls that may block or never return: I/O, waits, sleeps, t.Fatal and friends, os.Exit. */
+const BLOCKING_CALL = /(?:^|\.)(?:Fprint\w*|Print\w*|Write\w*|Read\w*|Encode|Decode|Copy\w*|Flush|Sync|Sleep|Wait\w*|Fatal\w*|FailNow|Skip\w*|Exit|Goexit|Panic\w*|Dial\w*|Do|Get|Post\w*|Send\w*|Recv\w*|Accept|Listen\w*|Serve\w*|Close|Lock|RLock)$|^(?:write|read|send|recv|render)[A-Z]\w*$/;
+
+/** Whether running `node` may block while a lock is held: channel operations, select, blocking calls. */
+function blocks(node: Node): boolean {
+  if (node.descendantsOfType(['send_statement', 'select_statement']).some((n) => n && !inLiteral(n, node))) return true;
+  if (node.descendantsOfType('unary_expression').some((n) => n?.childForFieldName('operator')?.text === '<-' && !inLiteral(n, node))) return true;
+  return node.descendantsOfType('call_expression').some((c) => !!c && !inLiteral(c, node) && BLOCKING_CALL.test(c.childForFieldName('function')?.text ?? ''));
+}
+
+function inLiteral(n: Node, outer: Node): boolean {
+  for (let p = n.parent; p && p.id !== outer.id; p = p.parent) if (p.type === 'func_literal') return true;
+  return false;
+}
+
+/** `for k := range v` over the accessed variable itself, not over something reached through it (`v.C`). */
+function rangesOver(loop: Node, target: Node): boolean {
+  const clause = loop.namedChildren.find((c) => c?.type === 'range_clause');
+  return clause?.childForFieldName('right')?.id === target.id;
+}
+
+/** The region itself locks the mutex (`mu.Lock()` inside the loop it would wrap). */
+function locksInside(region: Node, spelled: string): boolean {
+  return region.descendantsOfType('call_expression').some((c) => /^(?:R?Lock)$/.test(c?.childForFieldName('function')?.childForFieldName('field')?.text ?? '')
+    && c?.childForFieldName('function')?.childForFieldName('operand')?.text === spelled);
+}
+
+/** The mutex expression is assigned (`p.mu = &sync.Mutex{}`) at or after `from` in the access's function. */
+function assignedFrom(a: Access, spelled: string, from: number): boolean {
+  const body = a.unit?.body;
+  if (!body) return false;
+  return body.descendantsOfType(['assignment_statement', 'short_var_declaration']).some((s) => !!s && s.endIndex > from
+    && (s.childForFieldName('left')?.namedChildren ?? []).some((l) => l?.text === spelled));
+}
+
 export function wrapInMutexFixes(state: SharedState, v: SharedVar): Fix[] {
   try {
     return [buildFix(state, v)];
@@ -196,8 +231,12 @@ export function wrapInMutexFixes(state: SharedState, v: SharedVar): Fix[] {
 }
 
 function buildFix(state: SharedState, v: SharedVar): Fix {
-  const live = v.accesses.filter((a) => a.unit && !isInit(a.unit));
-  const mutex = chooseMutex(state, v, live);
+  // Accesses ordered before or after the concurrency (before the go statement, after Wait) race
+  // with nothing: only the sides of a conflict take the lock.
+  const racing = v.accesses.length <= 400 ? new Set(state.conflicts(v).flatMap((c) => [c.write, c.other])) : undefined;
+  const inFunctions = v.accesses.filter((a) => a.unit && !isInit(a.unit));
+  const live = inFunctions.filter((a) => !racing || racing.has(a));
+  const mutex = chooseMutex(state, v, inFunctions);
   const edits: FileEdit[] = [...mutex.declare];
   const regions: Region[] = [];
   const tmpNames = new Set<string>();
@@ -212,13 +251,19 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
     const target = accessNode(a);
     const stmt = statementOf(target);
     const wantRead = mutex.rw && !a.write;
-    if (SIMPLE.has(stmt.type) || (stmt.type === 'for_statement' && stmt.namedChildren.some((c) => c?.type === 'range_clause' && within(target, c)))) {
-      if (stmt.type === 'for_statement' && exitsRegion(stmt.childForFieldName('body') ?? stmt)) throw new NoFix('loop returns while the lock would be held');
-      if (callsThatLock(state, a, stmt, mutex.key) || mayBeHeld(state, a, stmt.startIndex, mutex.key)) throw new NoFix('would deadlock');
+    if (assignedFrom(a, spelled, stmt.startIndex)) throw new NoFix(`${spelled} is assigned after this point: locking it here would use it before it is set`);
+    const ranged = stmt.type === 'for_statement' && stmt.namedChildren.some((c) => c?.type === 'range_clause' && within(target, c));
+    // The lock is held across the statement: only where it cannot block (I/O, channels, waits,
+    // t.Fatal) and a loop ranges over the variable itself (a map or slice: it ends).
+    const wrappable = (SIMPLE.has(stmt.type) && !blocks(stmt))
+      || (ranged && rangesOver(stmt, target) && !blocks(stmt.childForFieldName('body') ?? stmt) && !exitsRegion(stmt.childForFieldName('body') ?? stmt));
+    if (wrappable) {
+      if (locksInside(stmt, spelled) || callsThatLock(state, a, stmt, mutex.key) || mayBeHeld(state, a, stmt.startIndex, mutex.key)) throw new NoFix('would deadlock');
       regions.push({ file: a.file, start: stmt.startIndex, end: stmt.endIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id });
       continue;
     }
-    const hoistable = !a.write && ['return_statement', 'if_statement', 'expression_switch_statement'].includes(stmt.type)
+    // Else copy the value into a local under the lock, and do the work after the Unlock.
+    const hoistable = !a.write && (['return_statement', 'if_statement', 'expression_switch_statement'].includes(stmt.type) || SIMPLE.has(stmt.type) || (ranged && !rangesOver(stmt, target)))
       && !(stmt.type === 'if_statement' && !within(target, stmt.childForFieldName('condition') ?? stmt))
       && !(stmt.type === 'expression_switch_statement' && !within(target, stmt.childForFieldName('value') ?? stmt))
       && !shortCircuited(target, stmt);
