@@ -22,7 +22,11 @@ interface Mutex {
   declare: FileEdit[];
 }
 
-interface Region { file: SourceFile; start: number; end: number; lock: string; write: boolean; list: number }
+/**
+ * Statements [start, end) run under the lock, then the `hoists` (`v := x.f`, copies read under the
+ * lock before the statement at `end` uses them). A region of hoists alone has start = end.
+ */
+interface Region { file: SourceFile; start: number; end: number; lock: string; write: boolean; list: number; hoists: string[]; wrapEnd?: number }
 
 const SIMPLE = new Set(['expression_statement', 'assignment_statement', 'inc_statement', 'dec_statement',
   'short_var_declaration', 'send_statement', 'var_declaration']);
@@ -259,7 +263,7 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
       || (ranged && rangesOver(stmt, target) && !blocks(stmt.childForFieldName('body') ?? stmt) && !exitsRegion(stmt.childForFieldName('body') ?? stmt));
     if (wrappable) {
       if (locksInside(stmt, spelled) || callsThatLock(state, a, stmt, mutex.key) || mayBeHeld(state, a, stmt.startIndex, mutex.key)) throw new NoFix('would deadlock');
-      regions.push({ file: a.file, start: stmt.startIndex, end: stmt.endIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id });
+      regions.push({ file: a.file, start: stmt.startIndex, end: stmt.endIndex, wrapEnd: stmt.endIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id, hoists: [] });
       continue;
     }
     // Else copy the value into a local under the lock, and do the work after the Unlock.
@@ -272,10 +276,8 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
     const unitText = a.file.text.slice(a.unit!.start, a.unit!.end);
     const tmp = freshName((n) => tmpNames.has(`${a.unit!.id}:${n}`) || new RegExp(`\\b${n}\\b`).test(unitText), `${v.name}Val`);
     tmpNames.add(`${a.unit!.id}:${tmp}`);
-    const ind = indentOf(a.file, stmt);
-    const [lock, unlock] = wantRead ? ['RLock', 'RUnlock'] : ['Lock', 'Unlock'];
-    const at = lineStartOf(a.file, stmt.startIndex);
-    edits.push({ path: a.file.path, start: at, end: at, newText: `${ind}${spelled}.${lock}()\n${ind}${tmp} := ${a.file.textOf(target)}\n${ind}${spelled}.${unlock}()\n` });
+    indentOf(a.file, stmt);
+    regions.push({ file: a.file, start: stmt.startIndex, end: stmt.startIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id, hoists: [`${tmp} := ${a.file.textOf(target)}`] });
     edits.push({ path: a.file.path, start: target.startIndex, end: target.endIndex, newText: tmp });
   }
   edits.push(...regionEdits(regions));
@@ -285,17 +287,28 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
 
 /** Lock before and unlock after each region; adjacent statements of one block share a pair. */
 function regionEdits(regions: Region[]): FileEdit[] {
-  const sorted = regions.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : a.start - b.start));
+  const sorted = regions.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : a.start - b.start || b.end - a.end));
   const merged: Region[] = [];
   for (const r of sorted) {
     const last = merged[merged.length - 1];
-    if (last && last.file === r.file && r.start < last.end) { last.write ||= r.write; last.end = Math.max(last.end, r.end); continue; }
-    if (last && last.file === r.file && last.list === r.list && last.lock === r.lock && /^\s*$/.test(r.file.text.slice(last.end, r.start))) {
-      last.end = r.end;
+    const sameFile = !!last && last.file === r.file;
+    if (sameFile && r.start < last.end) {
+      if (r.hoists.length) throw new NoFix('a read to copy inside a statement the lock already wraps');
       last.write ||= r.write;
+      last.end = Math.max(last.end, r.end);
+      last.wrapEnd = Math.max(last.wrapEnd ?? 0, r.wrapEnd ?? 0);
       continue;
     }
-    merged.push({ ...r });
+    // Adjacent statements of one block share a Lock/Unlock pair; copies join the section before them.
+    const adjacent = sameFile && last.list === r.list && last.lock === r.lock && /^[ \t]*(?:\/\/[^\n]*)?\s*$/.test(r.file.text.slice(last.end, r.start));
+    if (adjacent && (r.hoists.length ? r.start === r.end : !last.hoists.length)) {
+      last.end = r.end;
+      if (r.wrapEnd !== undefined) last.wrapEnd = r.wrapEnd;
+      last.write ||= r.write;
+      last.hoists.push(...r.hoists);
+      continue;
+    }
+    merged.push({ ...r, hoists: [...r.hoists] });
   }
   const edits: FileEdit[] = [];
   for (const r of merged) {
@@ -304,10 +317,16 @@ function regionEdits(regions: Region[]): FileEdit[] {
     const ind = indentOf(r.file, stmt);
     const [lock, unlock] = r.write ? ['Lock', 'Unlock'] : ['RLock', 'RUnlock'];
     const at = lineStartOf(r.file, r.start);
-    const eol = r.file.text.indexOf('\n', r.end);
+    const copies = r.hoists.map((h) => `${ind}${h}\n`).join('');
+    if (r.wrapEnd === undefined) {
+      // Copies only: the section goes on the lines before the statement that uses them.
+      edits.push({ path: r.file.path, start: at, end: at, newText: `${ind}${r.lock}.${lock}()\n${copies}${ind}${r.lock}.${unlock}()\n` });
+      continue;
+    }
+    const eol = r.file.text.indexOf('\n', r.wrapEnd);
     const end = eol === -1 ? r.file.text.length : eol;
     edits.push({ path: r.file.path, start: at, end: at, newText: `${ind}${r.lock}.${lock}()\n` });
-    edits.push({ path: r.file.path, start: end, end, newText: `\n${ind}${r.lock}.${unlock}()` });
+    edits.push({ path: r.file.path, start: end, end, newText: `\n${copies.replace(/\n$/, '')}${copies ? '\n' : ''}${ind}${r.lock}.${unlock}()` });
   }
   return edits;
 }
