@@ -6,7 +6,7 @@
 import type { Parser } from 'web-tree-sitter';
 import type { Finding, Fix } from './rule';
 import type { TextEdit } from './text';
-import { describeFinding, editsByPath, mapOffset, verifyFix } from './verify-fix';
+import { editsByPath, mapOffset, verifyFix } from './verify-fix';
 
 export interface FixLimits { rounds: number; fixesPerFile: number; attemptsPerRound: number }
 export const FIX_LIMITS: FixLimits = { rounds: 100, fixesPerFile: 50, attemptsPerRound: 8 };
@@ -136,7 +136,7 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
 /** One line per refused fix, for stderr. */
 export function refusalLines(refused: readonly RefusedFix[], relative: (p: string) => string = (p) => p): string[] {
   return refused.map(({ finding, fix, reason }) => {
-    const where = describeFinding({ ...finding, path: relative(finding.path) });
+    const where = `${finding.ruleId} at ${relative(finding.path)}:${finding.range.start.line + 1}:${finding.range.start.character + 1}`;
     return `not fixed: ${where} ("${fix.title}"): ${reason}`;
   });
 }

@@ -75,8 +75,10 @@ function hasSyntaxError(parser: Parser, text: string): boolean {
   }
 }
 
+/** `rule at file.go:line:col`: the file's base name, unambiguous within one package. */
 export function describeFinding(f: Finding): string {
-  return `${f.ruleId} at ${f.path}:${f.range.start.line + 1}:${f.range.start.character + 1}`;
+  const base = f.path.slice(Math.max(f.path.lastIndexOf('/'), f.path.lastIndexOf('\\')) + 1);
+  return `${f.ruleId} at ${base}:${f.range.start.line + 1}:${f.range.start.character + 1}`;
 }
 
 export async function verifyFix(input: VerifyInput): Promise<FixVerdict> {
