@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import { isHandlerSignature } from '../../engine/analysis/functions';
+import { versionAtLeast } from '../../engine/concurrency/rewrite-accesses';
 import { removeImportIfUnused } from '../../engine/edits';
 import type { Fix, Rule } from '../../engine/rule';
 import { findLocalDeclaration } from '../../engine/scope';
@@ -120,6 +121,13 @@ export const contextBackgroundInHandler: Rule = {
               edits: [edit, ...(imp.edit ? [imp.edit] : [])].map((e) => ({ ...e, path: file.path })),
               isPreferred: !shared,
             }];
+          }
+          // Detached on purpose: keep the request's values, drop only its cancellation (Go 1.21+).
+          if (feedsSharedWork(call, handler) && versionAtLeast(pass.pkg.goVersion, '1.21') && qualifier) {
+            fixes.push({
+              title: `Use ${qualifier.text}.WithoutCancel(${req}.Context()) (keeps the request's values; the work still outlives the request)`,
+              edits: [{ ...edit, newText: `${qualifier.text}.WithoutCancel(${req}.Context())`, path: file.path }],
+            });
           }
         }
         const use = req && visible ? `${req}.Context()` : req ? `the request's Context() (${req} is shadowed here)` : 'the request\'s Context()';
