@@ -1,7 +1,12 @@
 // Fix verification (engine/verify-fix.ts) and the convergence of fix rounds (engine/fix-rounds.ts).
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fixCheck } from '../server/src/cli/fixcheck';
 import { fixInRounds } from '../server/src/engine/fix-rounds';
+import { fixAllText } from '../server/src/lsp/fix-all';
 import type { Finding, Fix } from '../server/src/engine/rule';
 import { mapOffset, verifyFix } from '../server/src/engine/verify-fix';
 import { allRules } from '../server/src/rules';
@@ -133,5 +138,32 @@ describe('fix rounds converge', () => {
     assert.equal(outcome.fixed, 1);
     assert.equal(outcome.refused.length, 1);
     assert.match(outcome.refused[0].reason, /would add a finding: toy-D/);
+  });
+});
+
+const REFUSED = path.join(__dirname, '..', '..', 'test', 'fixtures', 'unguarded-access', 'fix-refused', 'feed.go');
+
+describe('every path that applies fixes verifies them', () => {
+  it('fix-all leaves a document alone when its only fix fails verification', async () => {
+    const p = await testParser();
+    const file = '/ws/feed/feed.go';
+    const outcome = await fixAllText(p, new Map([[file, fs.readFileSync(REFUSED, 'utf8')]]), file, allRules, {}, undefined);
+    assert.equal(outcome, undefined);
+  });
+
+  it('fixcheck counts offered and refused fixes per directory', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'racelens-fixcheck-'));
+    try {
+      fs.mkdirSync(path.join(root, 'feed'));
+      fs.copyFileSync(REFUSED, path.join(root, 'feed', 'feed.go'));
+      fs.mkdirSync(path.join(root, 'svc'));
+      fs.writeFileSync(path.join(root, 'svc', 'handler.go'), HANDLER);
+      const counts = await fixCheck(root);
+      assert.deepEqual({ ...counts, refusals: counts.refusals.length }, {
+        packages: 2, findings: 2, preferred: 2, offered: 1, unparsable: 0, ownKept: 0, newFindings: 1, runaway: 0, otherRefusals: 0, notGofmtClean: 0, refusals: 1,
+      });
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
