@@ -131,6 +131,15 @@ describe('fix rounds converge', () => {
     assert.deepEqual(outcome.refused.map((r) => [r.finding.ruleId, r.reason]), [['toy-B', 'it would change code an earlier fix of this run inserted']]);
   });
 
+  it('try every candidate, past the attempts one round allows', async () => {
+    // Nine refused fixes (each keeps its own marker) before the one that verifies.
+    const fixOf = (letter: string, at: number) => [{ path: '/toy/a.go', start: at, end: at + 1, newText: letter === 'Z' ? '' : letter + letter }];
+    const outcome = await toyRun('package a // ABCDEFGHIZ\n', (l, at) => fixOf(l, at), { attemptsPerRound: 2 });
+    assert.equal(outcome.refused.length, 9);
+    assert.equal(outcome.fixed, 1);
+    assert.equal(outcome.changed.get('/toy/a.go')?.after, 'package a // ABCDEFGHI\n');
+  });
+
   it('refuse a fix that adds a finding, and apply the others', async () => {
     // C's fix writes a new marker: refused; A's is applied.
     const fixOf = (letter: string, at: number) => [{ path: '/toy/a.go', start: at, end: at + 1, newText: letter === 'C' ? 'D' : '' }];

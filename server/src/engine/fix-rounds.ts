@@ -88,6 +88,7 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
       byPackage.set(pkg, [...(byPackage.get(pkg) ?? []), f]);
     }
     if (!byPackage.size) break;
+    const refusedBefore = refused.length;
     let progress = false;
     for (const [pkg, candidates] of byPackage) {
       const before = findings.filter((f) => run.packageOf(f.path) === pkg);
@@ -123,7 +124,8 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
         break;
       }
     }
-    if (!progress) break;
+    // A refusal is progress too: candidates past the per-round attempt budget get their turn.
+    if (!progress && refused.length === refusedBefore) break;
   }
   const left = findings.some((f) => f.fixes.some((x) => x.isPreferred) && !isRefused(f) && (!run.wanted || run.wanted(f)));
   if (round === limits.rounds && left) stopped ??= `stopped after ${limits.rounds} rounds of fixes (the most one run makes); run again to continue`;
