@@ -244,6 +244,7 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
   const edits: FileEdit[] = [...mutex.declare];
   const regions: Region[] = [];
   const tmpNames = new Set<string>();
+  const copies: { unit: Access['unit']; text: string; stmt: Node; tmp: string }[] = [];
   // Copying the reference races only with replacing the whole variable.
   const replaced = v.accesses.some((a) => a.write && !a.element);
   for (const a of live) {
@@ -266,7 +267,16 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
       regions.push({ file: a.file, start: stmt.startIndex, end: stmt.endIndex, wrapEnd: stmt.endIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id, hoists: [] });
       continue;
     }
-    // Else copy the value into a local under the lock, and do the work after the Unlock.
+    // Else copy the value into a local under the lock, and do the work after the Unlock. A read
+    // inside a statement whose header already copied the same value uses that copy (the value
+    // the condition tested), unless the statement writes the variable.
+    const text = a.file.textOf(target);
+    const earlier = !a.write && copies.find((c) => c.unit === a.unit && c.text === text && within(target, c.stmt)
+      && !v.accesses.some((w) => w.write && w.file === a.file && within(w.expr, c.stmt)));
+    if (earlier) {
+      edits.push({ path: a.file.path, start: target.startIndex, end: target.endIndex, newText: earlier.tmp });
+      continue;
+    }
     const hoistable = !a.write && (['return_statement', 'if_statement', 'expression_switch_statement'].includes(stmt.type) || SIMPLE.has(stmt.type) || (ranged && !rangesOver(stmt, target)))
       && !(stmt.type === 'if_statement' && !within(target, stmt.childForFieldName('condition') ?? stmt))
       && !(stmt.type === 'expression_switch_statement' && !within(target, stmt.childForFieldName('value') ?? stmt))
@@ -277,7 +287,8 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
     const tmp = freshName((n) => tmpNames.has(`${a.unit!.id}:${n}`) || new RegExp(`\\b${n}\\b`).test(unitText), `${v.name}Val`);
     tmpNames.add(`${a.unit!.id}:${tmp}`);
     indentOf(a.file, stmt);
-    regions.push({ file: a.file, start: stmt.startIndex, end: stmt.startIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id, hoists: [`${tmp} := ${a.file.textOf(target)}`] });
+    regions.push({ file: a.file, start: stmt.startIndex, end: stmt.startIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id, hoists: [`${tmp} := ${text}`] });
+    copies.push({ unit: a.unit, text, stmt, tmp });
     edits.push({ path: a.file.path, start: target.startIndex, end: target.endIndex, newText: tmp });
   }
   edits.push(...regionEdits(regions));
