@@ -107,6 +107,8 @@ ${[['racelens', peer.racelensS], ['go vet', peer.vetS], ['staticcheck', peer.sta
   // The standing-budgets section comes from scripts/bench-budgets.mjs (it needs the corpus): kept as it is.
   const previous = fs.existsSync(path.join(root, 'BENCHMARKS.md')) ? fs.readFileSync(path.join(root, 'BENCHMARKS.md'), 'utf8') : '';
   const budgets = /\n## Standing budgets[\s\S]*?(?=\nRegenerate with)/.exec(previous)?.[0] ?? '';
+  // So is the fix-safety section (npm run fixcheck on the corpus).
+  const fixSafety = /\n## Fix safety[\s\S]*?(?=\n## )/.exec(previous)?.[0] ?? '';
   fs.writeFileSync(path.join(root, 'BENCHMARKS.md'), `# Benchmarks
 
 Machine: ${cpu}, ${cores} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}. Corpus: \`${corpus}\`
@@ -156,7 +158,7 @@ pauses (250 ms), and their findings move with the edits in between.
 | after opening ${lsp.memory.files} standard-library files | ${lsp.memory.rssAfterOpenMb} MB |
 | after ${lsp.memory.edits} edits | ${lsp.memory.rssAfterEditsMb} MB |
 | after the workspace scan of \`${corpus}\` as a workspace folder (${workspace.scanS} s) | ${workspace.rssMb} MB (peak ${workspace.peakRssMb} MB) |
-${budgets}
+${fixSafety}${budgets}
 Regenerate with \`npm run bench -- --write\` (the budgets section: \`node scripts/bench-budgets.mjs --corpus ROOT\`, copied by hand).
 `);
 }

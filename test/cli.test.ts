@@ -140,6 +140,17 @@ describe('racelens check', () => {
     assert.equal(run(['check', './...'], dir).code, 0);
   });
 
+  it('--fix and --diff skip a fix that fails verification and say why on stderr', () => {
+    const feed = fs.readFileSync(path.join(__dirname, '..', '..', 'test', 'fixtures', 'unguarded-access', 'fix-refused', 'feed.go'), 'utf8');
+    const dir = tree({ 'feed/feed.go': feed });
+    for (const flag of ['--fix', '--diff']) {
+      const r = run(['check', flag, './...'], dir);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /not fixed: unguarded-access at feed\/feed\.go:28:12 \("Wrap in mutex: guard version with feed\.mu"\): it would add a finding: blocking-under-lock at feed\.go:18:2/);
+      assert.equal(fs.readFileSync(path.join(dir, 'feed', 'feed.go'), 'utf8'), feed);
+    }
+  });
+
   it('honours .racelens.json: rules off, severities, excludes', () => {
     const gc = 'package svc\n\nimport "runtime"\n\nfunc f() {\n\truntime.GOMAXPROCS(2)\n\truntime.GC()\n}\n';
     const dir = tree({ 'svc/a.go': gc, 'gen/b.go': gc, 'svc/sub/c.go': gc });

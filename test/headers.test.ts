@@ -89,11 +89,13 @@ describe('headers before the package clause', () => {
       const rules = rule.id === 'unused-suppression' ? allRules : [rule];
       for (const [n, form] of [[8, 'line'], [40, 'block'], [9, 'build']] as const) {
         const h = header(n, form);
-        const outcome = await fixTexts(p, withHeader(texts, h), rules, rule.id);
+        const headed = withHeader(texts, h);
+        const outcome = await fixTexts(p, headed, rules, rule.id);
         for (const g of goldens) {
           const file = path.join(dir, g.replace(/\.golden$/, ''));
           const want = h + fs.readFileSync(path.join(dir, g), 'utf8');
-          assert.equal(outcome.changed.get(file)?.after, want, `${g} with ${n} ${form} header lines`);
+          // A golden equal to its source pins a fix that verification refuses: the file stays as it is.
+          assert.equal(outcome.changed.get(file)?.after ?? headed.get(file), want, `${g} with ${n} ${form} header lines`);
           checked++;
         }
       }

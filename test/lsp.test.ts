@@ -131,6 +131,21 @@ describe('language server over JSON-RPC', () => {
     fs.rmSync(pkgDir, { recursive: true, force: true });
   });
 
+  it('offers a fix that fails verification as not preferred, its title saying why', async () => {
+    const pkgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'racelens-refused-'));
+    const source = path.join(__dirname, '..', '..', 'test', 'fixtures', 'unguarded-access', 'fix-refused', 'feed.go');
+    fs.copyFileSync(source, path.join(pkgDir, 'feed.go'));
+    const feedUri = pathToFileURL(path.join(pkgDir, 'feed.go')).href;
+    await client.open(feedUri, fs.readFileSync(source, 'utf8'), 1);
+    const p = await client.diagnostics(feedUri, (x) => x.version === 1 && x.diagnostics.some((d) => d.code === 'unguarded-access'));
+    const d = p.diagnostics.find((x) => x.code === 'unguarded-access')!;
+    const [wrap] = (await client.codeActions(feedUri, d)).filter((a) => a.title.startsWith('Wrap in mutex'));
+    assert.equal(wrap.isPreferred, false);
+    assert.match(wrap.title, /\(unverified: it would add a finding: blocking-under-lock at feed\.go:18:2\)$/);
+    await client.close(feedUri);
+    fs.rmSync(pkgDir, { recursive: true, force: true });
+  });
+
   it('publishes only for the newest version after a burst of edits', async () => {
     const burst = pathToFileURL(path.join(dir, 'burst.go')).href;
     await client.open(burst, 'package main\n\nimport "runtime"\n\nfunc f() {\n}\n', 1);

@@ -525,10 +525,11 @@ try {
       timings.atomicPointerToSquiggleGoneMs = Date.now() - t0;
       await save();
       const text = readFileSync(server_go, 'utf8');
-      for (const w of ['"sync/atomic"', 'atomic.Pointer[Config]', 'cfg.Store(next)', 'cfg.Load().Limit', 'cfg.Load().Name']) {
+      for (const w of ['"sync/atomic"', 'atomic.Pointer[Config]', 'cfg.Store(next)', 'cfgNow := cfg.Load()', 'cfgNow.Limit', 'cfgNow.Name']) {
         if (!text.includes(w)) throw new Error(`server.go on disk lacks ${w}:\n${text}`);
       }
       if (/^\s*cfg = next/m.test(text)) throw new Error('server.go still assigns cfg = next');
+      if ((text.match(/cfg\.Load\(\)/g) ?? []).length !== 1) throw new Error('limit should load cfg once (no torn reads):\n' + text);
       goChecks(dirs.ws);
       await expectSquiggles([{ line: at('runtime.GC()').line, severity: 'warning' }]);
     });
@@ -571,11 +572,11 @@ try {
 
     await step('Typing a racy map write (package rule) shows an error squiggle within a second; Ctrl+Z removes it', async () => {
       // visits[r.URL.Path]+ is not yet a write; the last + makes it a map write in an HTTP handler.
-      await typeHazard({ after: 'fmt.Fprintln(w, cfg.Load().Name)', typed: 'visits[r.URL.Path]+', lastKey: '+', severity: 'error', timing: 'keystrokeToSquiggleMs' });
+      await typeHazard({ after: 'fmt.Fprintln(w, cfgNow.Name)', typed: 'visits[r.URL.Path]+', lastKey: '+', severity: 'error', timing: 'keystrokeToSquiggleMs' });
     });
 
     await step('Typing runtime.GC() (file rule) shows a warning squiggle within a second; Ctrl+Z removes it', async () => {
-      await typeHazard({ after: 'fmt.Fprintln(w, cfg.Load().Name)', typed: 'runtime.GC(', lastKey: ')', severity: 'warning', timing: 'keystrokeToSquiggleFileRuleMs' });
+      await typeHazard({ after: 'fmt.Fprintln(w, cfgNow.Name)', typed: 'runtime.GC(', lastKey: ')', severity: 'warning', timing: 'keystrokeToSquiggleFileRuleMs' });
     });
 
     await step('Quick fix "Ignore manual-gc for this line" inserts the comment and clears the warning', async () => {

@@ -8,6 +8,7 @@ import { groupIntoPackages, type Package } from '../../server/src/engine/package
 import { newGoParser } from '../../server/src/engine/parser';
 import type { Finding, Rule } from '../../server/src/engine/rule';
 import { SourceFile } from '../../server/src/engine/source-file';
+import { allRules } from '../../server/src/rules';
 import { goVersionFor } from '../../server/src/node/files';
 import { initGoForNode } from '../../server/src/node/grammar';
 
@@ -43,9 +44,18 @@ export function goFilesIn(dir: string): Map<string, string> {
   return texts;
 }
 
-/** Applies preferred fixes in rounds, the way `racelens check --fix` does, without touching disk. */
+/**
+ * Applies preferred fixes in rounds, the way `racelens check --fix` does, without touching disk.
+ * With `onlyRule`, only that rule's fixes are applied, but each is verified against every rule.
+ */
 export function fixTexts(p: Parser, texts: ReadonlyMap<string, string>, rules: readonly Rule[], onlyRule?: string): Promise<FixOutcome> {
-  const only = (fs: Finding[]) => (onlyRule ? fs.filter((f) => f.ruleId === onlyRule) : fs);
-  const findings = only(analyzeTexts(p, texts, rules));
-  return fixInRounds(findings, (file) => texts.get(file)!, (changed) => only(analyzeTexts(p, new Map([...texts, ...changed]), rules)));
+  if (onlyRule) rules = allRules;
+  return fixInRounds({
+    findings: analyzeTexts(p, texts, rules),
+    read: (file) => texts.get(file)!,
+    packageOf: (file) => path.dirname(file),
+    analyzePackage: (dir, changed) => analyzeTexts(p, new Map([...texts, ...changed].filter(([f]) => path.dirname(f) === dir)), rules),
+    parser: p,
+    wanted: onlyRule ? (f) => f.ruleId === onlyRule : undefined,
+  });
 }

@@ -13,7 +13,7 @@ import { checkInWorkers, isCheckWorker, serveChecks } from '../node/check-pool';
 import { expandPaths } from '../node/files';
 import { loadConfig, relativeToRoot } from '../node/config';
 import { applySeverities, enabledRules, isExcluded, parseConfig, type LoadedConfig } from '../engine/config';
-import { fixInRounds, type FixOutcome } from '../engine/fix-rounds';
+import { fixInRounds, refusalLines, type FixOutcome } from '../engine/fix-rounds';
 import { unifiedDiff } from './diff';
 import { formatJson, formatSarif, formatText } from './format';
 
@@ -92,16 +92,26 @@ async function runBatches(batches: string[][], opts: Options, overlay?: Map<stri
   return total;
 }
 
-/** --fix / --diff: preferred fixes in rounds; only the directories that changed are re-analysed. */
-function fixRounds(result: CheckResult, opts: Options): Promise<FixOutcome> {
-  const byPath = (a: Finding, b: Finding) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start);
-  let findings = result.findings;
-  return fixInRounds(findings, (p) => fs.readFileSync(p, 'utf8'), async (texts, changedPaths) => {
-    const dirs = new Set(changedPaths.map((p) => path.dirname(p)));
-    const again = await runBatches(batchesByDirectory(expandPaths([...dirs]).files), { ...opts, jobs: 1 }, new Map(texts));
-    findings = [...findings.filter((f) => !dirs.has(path.dirname(f.path))), ...again.findings].sort(byPath);
-    return findings;
-  });
+/** --fix / --diff: preferred fixes in rounds, each verified on its package (re-analysed alone). */
+async function fixRounds(result: CheckResult, opts: Options): Promise<FixOutcome> {
+  await initGoForNode();
+  const parser = newGoParser();
+  const filesOf = new Map<string, string[]>();
+  try {
+    return await fixInRounds({
+      findings: result.findings,
+      read: (p) => fs.readFileSync(p, 'utf8'),
+      packageOf: (p) => path.dirname(p),
+      parser,
+      analyzePackage: async (dir, texts) => {
+        if (!filesOf.has(dir)) filesOf.set(dir, expandPaths([dir]).files);
+        const again = await runBatches([filesOf.get(dir)!], { ...opts, jobs: 1 }, new Map(texts));
+        return again.findings;
+      },
+    });
+  } finally {
+    parser.delete();
+  }
 }
 
 /** The README's rule table, generated from rule metadata. */
@@ -139,6 +149,8 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
       const fixedRun = await fixRounds(result, opts);
       result = { ...result, findings: fixedRun.findings };
       if (opts.fix) for (const [p, { after }] of fixedRun.changed) fs.writeFileSync(p, after);
+      for (const line of refusalLines(fixedRun.refused, (p) => path.relative(cwd, p) || p)) err.write(`racelens: ${line}\n`);
+      if (fixedRun.stopped) err.write(`racelens: ${fixedRun.stopped}\n`);
       if (opts.diff) {
         for (const [p, { before, after }] of fixedRun.changed) out.write(unifiedDiff(path.relative(cwd, p), before, after));
         if (fixedRun.changed.size) return result.errors.some((e) => e.kind === 'error') ? 2 : 1;

@@ -10,11 +10,13 @@ import { version } from '../../../package.json';
 import { applySeverities, enabledRules, isExcluded, type RacelensConfig } from '../engine/config';
 import { newGoParser } from '../engine/parser';
 import type { Finding, Rule } from '../engine/rule';
+import type { Parser } from 'web-tree-sitter';
 import type { SourceFile, TextChange } from '../engine/source-file';
 import { docsUrl, ruleById } from '../rules';
 import { explainAction, FIX_ALL_KIND, fixAllAction, ignoreAction, quickFixActions } from './actions';
 import { toDiagnostic } from './convert';
 import { fixAllText } from './fix-all';
+import { offeredFix } from './verify-actions';
 import type { ClosedDirResult, ServerHost } from './host';
 import { ConfigResolver, DEFAULT_SETTINGS, readSettings, type Settings } from './settings';
 import { GoWorkspace } from './workspace';
@@ -38,7 +40,18 @@ interface Published {
   files: Map<string, SourceFile>;
   /** Versions of the directory's open documents at analysis time: a fix touching a changed one is stale. */
   openVersions: Map<string, number>;
+  /** The directory's texts as analysed: what its fixes are verified against. */
+  texts: ReadonlyMap<string, string>;
 }
+
+const snapshots = new WeakMap<Map<string, SourceFile>, ReadonlyMap<string, string>>();
+function textsOf(files: Map<string, SourceFile>): ReadonlyMap<string, string> {
+  let texts = snapshots.get(files);
+  if (!texts) snapshots.set(files, (texts = new Map([...files].map(([p, f]) => [p, f.text]))));
+  return texts;
+}
+
+let verifyParser: Parser | undefined;
 const published = new Map<string, Published>(); // by uri
 
 let workspace: GoWorkspace | undefined;
@@ -175,7 +188,7 @@ function publish(
     return;
   }
   if (!diagnostics.length && !published.has(uri) && !current) return; // closed file, nothing new to say
-  if (diagnostics.length) published.set(uri, { version, findings, diagnostics, files, openVersions });
+  if (diagnostics.length) published.set(uri, { version, findings, diagnostics, files, openVersions, texts: textsOf(files) });
   else published.delete(uri);
   void connection.sendDiagnostics({ uri, version, diagnostics });
 }
@@ -414,15 +427,21 @@ function registerHandlers(): void {
       const open = workspace!.document(workspace!.uriOf(p));
       return open && open.version !== pub.openVersions.get(p) ? undefined : pub.files.get(p);
     };
-    pub.findings.forEach((f, i) => {
+    const dir = workspace!.dirOf(textDocument.uri);
+    const { config } = await configs.forDir(dir);
+    const goVersion = await host.goVersionFor(dir);
+    const pkg = { texts: pub.texts, rules: allRules, config, goVersion };
+    for (const [i, f] of pub.findings.entries()) {
       const d = pub.diagnostics[i];
-      if (!overlaps(d, range)) return;
+      if (!overlaps(d, range)) continue;
       const versionOf = clientHasDocumentChanges ? (p: string) => pub.openVersions.get(p) ?? null : undefined;
-      actions.push(...quickFixActions(f, d, fileOf, (p) => workspace!.uriOf(p), versionOf));
+      // A preferred fix is offered as preferred only once it is verified on the package.
+      const fixes = await Promise.all(f.fixes.map((fix) => offeredFix(() => (verifyParser ??= newGoParser()), () => pkg, f, fix)));
+      actions.push(...quickFixActions({ ...f, fixes }, d, fileOf, (p) => workspace!.uriOf(p), versionOf));
       const file = pub.files.get(f.path);
       if (file && f.ruleId !== 'unused-suppression') actions.push(ignoreAction(f, d, file, textDocument.uri));
       actions.push(explainAction(f, d));
-    });
+    }
     return actions;
   });
 

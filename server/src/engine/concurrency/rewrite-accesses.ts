@@ -42,9 +42,10 @@ export function rewriteAccesses(v: SharedVar, accesses: readonly Access[], rw: A
     if (a.addressTaken) throw new NoRewrite(`the address of ${v.name} is taken`);
     if (a.element) throw new NoRewrite(`${v.name} has element writes`);
     const text = a.file.textOf(a.expr);
-    const parent = a.expr.parent!;
     if (!a.write) {
-      if (parent.type === 'keyed_element' || parent.type === 'literal_element') throw new NoRewrite('set in a composite literal');
+      // A value in a composite literal (`map[string]int{"requests": requests}`) is a plain read; a
+      // key may be a struct field's name, which a rewrite would break.
+      if (isLiteralKey(a.expr)) throw new NoRewrite('a key in a composite literal');
       edits.push(edit(a.file, a.expr, rw.read(text, a)));
       continue;
     }
@@ -68,6 +69,12 @@ export function rewriteAccesses(v: SharedVar, accesses: readonly Access[], rw: A
     if (editsOverlap(edits.filter((e) => e.path === path))) throw new NoRewrite(`${v.name} is read where it is written`);
   }
   return edits;
+}
+
+function isLiteralKey(expr: Node): boolean {
+  const element = expr.parent?.type === 'literal_element' ? expr.parent : expr;
+  const keyed = element.parent;
+  return keyed?.type === 'keyed_element' && keyed.namedChild(0)?.id === element.id;
 }
 
 function writeStatement(expr: Node): Node | undefined {

@@ -22,7 +22,11 @@ interface Mutex {
   declare: FileEdit[];
 }
 
-interface Region { file: SourceFile; start: number; end: number; lock: string; write: boolean; list: number }
+/**
+ * Statements [start, end) run under the lock, then the `hoists` (`v := x.f`, copies read under the
+ * lock before the statement at `end` uses them). A region of hoists alone has start = end.
+ */
+interface Region { file: SourceFile; start: number; end: number; lock: string; write: boolean; list: number; hoists: string[]; wrapEnd?: number }
 
 const SIMPLE = new Set(['expression_statement', 'assignment_statement', 'inc_statement', 'dec_statement',
   'short_var_declaration', 'send_statement', 'var_declaration']);
@@ -186,6 +190,41 @@ function shortCircuited(expr: Node, stmt: Node): boolean {
   return false;
 }
 
+/** Calls that may block or never return: I/O, waits, sleeps, t.Fatal and friends, os.Exit. */
+const BLOCKING_CALL = /(?:^|\.)(?:Fprint\w*|Print\w*|Write\w*|Read\w*|Encode|Decode|Copy\w*|Flush|Sync|Sleep|Wait\w*|Fatal\w*|FailNow|Skip\w*|Exit|Goexit|Panic\w*|Dial\w*|Do|Get|Post\w*|Send\w*|Recv\w*|Accept|Listen\w*|Serve\w*|Close|Lock|RLock)$|^(?:write|read|send|recv|render)[A-Z]\w*$/;
+
+/** Whether running `node` may block while a lock is held: channel operations, select, blocking calls. */
+function blocks(node: Node): boolean {
+  if (node.descendantsOfType(['send_statement', 'select_statement']).some((n) => n && !inLiteral(n, node))) return true;
+  if (node.descendantsOfType('unary_expression').some((n) => n?.childForFieldName('operator')?.text === '<-' && !inLiteral(n, node))) return true;
+  return node.descendantsOfType('call_expression').some((c) => !!c && !inLiteral(c, node) && BLOCKING_CALL.test(c.childForFieldName('function')?.text ?? ''));
+}
+
+function inLiteral(n: Node, outer: Node): boolean {
+  for (let p = n.parent; p && p.id !== outer.id; p = p.parent) if (p.type === 'func_literal') return true;
+  return false;
+}
+
+/** `for k := range v` over the accessed variable itself, not over something reached through it (`v.C`). */
+function rangesOver(loop: Node, target: Node): boolean {
+  const clause = loop.namedChildren.find((c) => c?.type === 'range_clause');
+  return clause?.childForFieldName('right')?.id === target.id;
+}
+
+/** The region itself locks the mutex (`mu.Lock()` inside the loop it would wrap). */
+function locksInside(region: Node, spelled: string): boolean {
+  return region.descendantsOfType('call_expression').some((c) => /^(?:R?Lock)$/.test(c?.childForFieldName('function')?.childForFieldName('field')?.text ?? '')
+    && c?.childForFieldName('function')?.childForFieldName('operand')?.text === spelled);
+}
+
+/** The mutex expression is assigned (`p.mu = &sync.Mutex{}`) at or after `from` in the access's function. */
+function assignedFrom(a: Access, spelled: string, from: number): boolean {
+  const body = a.unit?.body;
+  if (!body) return false;
+  return body.descendantsOfType(['assignment_statement', 'short_var_declaration']).some((s) => !!s && s.endIndex > from
+    && (s.childForFieldName('left')?.namedChildren ?? []).some((l) => l?.text === spelled));
+}
+
 export function wrapInMutexFixes(state: SharedState, v: SharedVar): Fix[] {
   try {
     return [buildFix(state, v)];
@@ -196,11 +235,16 @@ export function wrapInMutexFixes(state: SharedState, v: SharedVar): Fix[] {
 }
 
 function buildFix(state: SharedState, v: SharedVar): Fix {
-  const live = v.accesses.filter((a) => a.unit && !isInit(a.unit));
-  const mutex = chooseMutex(state, v, live);
+  // Accesses ordered before or after the concurrency (before the go statement, after Wait) race
+  // with nothing: only the sides of a conflict take the lock.
+  const racing = v.accesses.length <= 400 ? new Set(state.conflicts(v).flatMap((c) => [c.write, c.other])) : undefined;
+  const inFunctions = v.accesses.filter((a) => a.unit && !isInit(a.unit));
+  const live = inFunctions.filter((a) => !racing || racing.has(a));
+  const mutex = chooseMutex(state, v, inFunctions);
   const edits: FileEdit[] = [...mutex.declare];
   const regions: Region[] = [];
   const tmpNames = new Set<string>();
+  const copies: { unit: Access['unit']; text: string; stmt: Node; tmp: string }[] = [];
   // Copying the reference races only with replacing the whole variable.
   const replaced = v.accesses.some((a) => a.write && !a.element);
   for (const a of live) {
@@ -212,13 +256,28 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
     const target = accessNode(a);
     const stmt = statementOf(target);
     const wantRead = mutex.rw && !a.write;
-    if (SIMPLE.has(stmt.type) || (stmt.type === 'for_statement' && stmt.namedChildren.some((c) => c?.type === 'range_clause' && within(target, c)))) {
-      if (stmt.type === 'for_statement' && exitsRegion(stmt.childForFieldName('body') ?? stmt)) throw new NoFix('loop returns while the lock would be held');
-      if (callsThatLock(state, a, stmt, mutex.key) || mayBeHeld(state, a, stmt.startIndex, mutex.key)) throw new NoFix('would deadlock');
-      regions.push({ file: a.file, start: stmt.startIndex, end: stmt.endIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id });
+    if (assignedFrom(a, spelled, stmt.startIndex)) throw new NoFix(`${spelled} is assigned after this point: locking it here would use it before it is set`);
+    const ranged = stmt.type === 'for_statement' && stmt.namedChildren.some((c) => c?.type === 'range_clause' && within(target, c));
+    // The lock is held across the statement: only where it cannot block (I/O, channels, waits,
+    // t.Fatal) and a loop ranges over the variable itself (a map or slice: it ends).
+    const wrappable = (SIMPLE.has(stmt.type) && !blocks(stmt))
+      || (ranged && rangesOver(stmt, target) && !blocks(stmt.childForFieldName('body') ?? stmt) && !exitsRegion(stmt.childForFieldName('body') ?? stmt));
+    if (wrappable) {
+      if (locksInside(stmt, spelled) || callsThatLock(state, a, stmt, mutex.key) || mayBeHeld(state, a, stmt.startIndex, mutex.key)) throw new NoFix('would deadlock');
+      regions.push({ file: a.file, start: stmt.startIndex, end: stmt.endIndex, wrapEnd: stmt.endIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id, hoists: [] });
       continue;
     }
-    const hoistable = !a.write && ['return_statement', 'if_statement', 'expression_switch_statement'].includes(stmt.type)
+    // Else copy the value into a local under the lock, and do the work after the Unlock. A read
+    // inside a statement whose header already copied the same value uses that copy (the value
+    // the condition tested), unless the statement writes the variable.
+    const text = a.file.textOf(target);
+    const earlier = !a.write && copies.find((c) => c.unit === a.unit && c.text === text && within(target, c.stmt)
+      && !v.accesses.some((w) => w.write && w.file === a.file && within(w.expr, c.stmt)));
+    if (earlier) {
+      edits.push({ path: a.file.path, start: target.startIndex, end: target.endIndex, newText: earlier.tmp });
+      continue;
+    }
+    const hoistable = !a.write && (['return_statement', 'if_statement', 'expression_switch_statement'].includes(stmt.type) || SIMPLE.has(stmt.type) || (ranged && !rangesOver(stmt, target)))
       && !(stmt.type === 'if_statement' && !within(target, stmt.childForFieldName('condition') ?? stmt))
       && !(stmt.type === 'expression_switch_statement' && !within(target, stmt.childForFieldName('value') ?? stmt))
       && !shortCircuited(target, stmt);
@@ -227,10 +286,9 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
     const unitText = a.file.text.slice(a.unit!.start, a.unit!.end);
     const tmp = freshName((n) => tmpNames.has(`${a.unit!.id}:${n}`) || new RegExp(`\\b${n}\\b`).test(unitText), `${v.name}Val`);
     tmpNames.add(`${a.unit!.id}:${tmp}`);
-    const ind = indentOf(a.file, stmt);
-    const [lock, unlock] = wantRead ? ['RLock', 'RUnlock'] : ['Lock', 'Unlock'];
-    const at = lineStartOf(a.file, stmt.startIndex);
-    edits.push({ path: a.file.path, start: at, end: at, newText: `${ind}${spelled}.${lock}()\n${ind}${tmp} := ${a.file.textOf(target)}\n${ind}${spelled}.${unlock}()\n` });
+    indentOf(a.file, stmt);
+    regions.push({ file: a.file, start: stmt.startIndex, end: stmt.startIndex, lock: spelled, write: !wantRead, list: stmt.parent!.id, hoists: [`${tmp} := ${text}`] });
+    copies.push({ unit: a.unit, text, stmt, tmp });
     edits.push({ path: a.file.path, start: target.startIndex, end: target.endIndex, newText: tmp });
   }
   edits.push(...regionEdits(regions));
@@ -240,17 +298,28 @@ function buildFix(state: SharedState, v: SharedVar): Fix {
 
 /** Lock before and unlock after each region; adjacent statements of one block share a pair. */
 function regionEdits(regions: Region[]): FileEdit[] {
-  const sorted = regions.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : a.start - b.start));
+  const sorted = regions.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : a.start - b.start || b.end - a.end));
   const merged: Region[] = [];
   for (const r of sorted) {
     const last = merged[merged.length - 1];
-    if (last && last.file === r.file && r.start < last.end) { last.write ||= r.write; last.end = Math.max(last.end, r.end); continue; }
-    if (last && last.file === r.file && last.list === r.list && last.lock === r.lock && /^\s*$/.test(r.file.text.slice(last.end, r.start))) {
-      last.end = r.end;
+    const sameFile = !!last && last.file === r.file;
+    if (sameFile && r.start < last.end) {
+      if (r.hoists.length) throw new NoFix('a read to copy inside a statement the lock already wraps');
       last.write ||= r.write;
+      last.end = Math.max(last.end, r.end);
+      last.wrapEnd = Math.max(last.wrapEnd ?? 0, r.wrapEnd ?? 0);
       continue;
     }
-    merged.push({ ...r });
+    // Adjacent statements of one block share a Lock/Unlock pair; copies join the section before them.
+    const adjacent = sameFile && last.list === r.list && last.lock === r.lock && /^[ \t]*(?:\/\/[^\n]*)?\s*$/.test(r.file.text.slice(last.end, r.start));
+    if (adjacent && (r.hoists.length ? r.start === r.end : !last.hoists.length)) {
+      last.end = r.end;
+      if (r.wrapEnd !== undefined) last.wrapEnd = r.wrapEnd;
+      last.write ||= r.write;
+      last.hoists.push(...r.hoists);
+      continue;
+    }
+    merged.push({ ...r, hoists: [...r.hoists] });
   }
   const edits: FileEdit[] = [];
   for (const r of merged) {
@@ -259,10 +328,16 @@ function regionEdits(regions: Region[]): FileEdit[] {
     const ind = indentOf(r.file, stmt);
     const [lock, unlock] = r.write ? ['Lock', 'Unlock'] : ['RLock', 'RUnlock'];
     const at = lineStartOf(r.file, r.start);
-    const eol = r.file.text.indexOf('\n', r.end);
+    const copies = r.hoists.map((h) => `${ind}${h}\n`).join('');
+    if (r.wrapEnd === undefined) {
+      // Copies only: the section goes on the lines before the statement that uses them.
+      edits.push({ path: r.file.path, start: at, end: at, newText: `${ind}${r.lock}.${lock}()\n${copies}${ind}${r.lock}.${unlock}()\n` });
+      continue;
+    }
+    const eol = r.file.text.indexOf('\n', r.wrapEnd);
     const end = eol === -1 ? r.file.text.length : eol;
     edits.push({ path: r.file.path, start: at, end: at, newText: `${ind}${r.lock}.${lock}()\n` });
-    edits.push({ path: r.file.path, start: end, end, newText: `\n${ind}${r.lock}.${unlock}()` });
+    edits.push({ path: r.file.path, start: end, end, newText: `\n${copies.replace(/\n$/, '')}${copies ? '\n' : ''}${ind}${r.lock}.${unlock}()` });
   }
   return edits;
 }

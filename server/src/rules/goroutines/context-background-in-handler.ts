@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import { isHandlerSignature } from '../../engine/analysis/functions';
+import { versionAtLeast } from '../../engine/concurrency/rewrite-accesses';
 import { removeImportIfUnused } from '../../engine/edits';
 import type { Fix, Rule } from '../../engine/rule';
 import { findLocalDeclaration } from '../../engine/scope';
@@ -72,6 +73,25 @@ function explained(call: Node, file: SourceFile): boolean {
   return false;
 }
 
+/** Calls that hand work to something that outlives the call: singleflight, errgroup, queues. */
+const DETACHING_CALL = /(?:^|\.)(?:Do|DoChan|Go|Enqueue|Submit|Schedule|Fill)$/;
+
+/**
+ * The work after the call may outlive the request: a goroutine, a singleflight or queue hand-off,
+ * or a result stored in the handler's receiver (a cache fill other requests read). Then the
+ * request's context would let one client's disconnect cancel work shared beyond it.
+ */
+function feedsSharedWork(call: Node, handler: Node): boolean {
+  const body = handler.childForFieldName('body');
+  if (!body) return false;
+  const receiver = handler.childForFieldName('receiver')?.namedChildren.find((p) => p?.type === 'parameter_declaration')?.childForFieldName('name')?.text;
+  const after = (n: Node | null) => !!n && n.startIndex >= call.endIndex;
+  if (body.descendantsOfType('go_statement').some(after)) return true;
+  if (body.descendantsOfType('call_expression').some((c) => after(c) && DETACHING_CALL.test(c!.childForFieldName('function')?.text ?? ''))) return true;
+  return !!receiver && body.descendantsOfType('assignment_statement').some((a) => after(a)
+    && (a!.childForFieldName('left')?.namedChildren ?? []).some((l) => l?.type === 'selector_expression' && l.childForFieldName('operand')?.text === receiver));
+}
+
 export const contextBackgroundInHandler: Rule = {
   id: 'context-background-in-handler',
   title: 'context.Background() in an HTTP handler',
@@ -94,11 +114,20 @@ export const contextBackgroundInHandler: Rule = {
           const edit = { start: call.startIndex, end: call.endIndex, newText: `${req}.Context()` };
           const imp = removeImportIfUnused(file, 'context', [edit]);
           if (imp.ok) {
+            // Where the work outlives the request, the swap changes behaviour: offered, never preferred.
+            const shared = feedsSharedWork(call, handler);
             fixes = [{
-              title: `Use ${req}.Context()`,
+              title: shared ? `Use ${req}.Context() (changes behaviour: a client that disconnects would cancel work that outlives its request)` : `Use ${req}.Context()`,
               edits: [edit, ...(imp.edit ? [imp.edit] : [])].map((e) => ({ ...e, path: file.path })),
-              isPreferred: true,
+              isPreferred: !shared,
             }];
+          }
+          // Detached on purpose: keep the request's values, drop only its cancellation (Go 1.21+).
+          if (feedsSharedWork(call, handler) && versionAtLeast(pass.pkg.goVersion, '1.21') && qualifier) {
+            fixes.push({
+              title: `Use ${qualifier.text}.WithoutCancel(${req}.Context()) (keeps the request's values; the work still outlives the request)`,
+              edits: [{ ...edit, newText: `${qualifier.text}.WithoutCancel(${req}.Context())`, path: file.path }],
+            });
           }
         }
         const use = req && visible ? `${req}.Context()` : req ? `the request's Context() (${req} is shadowed here)` : 'the request\'s Context()';

@@ -2,6 +2,8 @@ import { SharedStateFact, type Access, type SharedState, type SharedVar } from '
 import { accessNode, alsoRacesWith, assumption, groupConflicts, related, selfReason, sideContext, startsOf } from '../../engine/concurrency/describe';
 import { NoRewrite, rewriteAccesses, versionAtLeast } from '../../engine/concurrency/rewrite-accesses';
 import { wrapInMutexFixes } from '../../engine/concurrency/wrap-in-mutex';
+import { planLoadOnce } from '../../engine/concurrency/load-once';
+import type { FuncUnit } from '../../engine/analysis/functions';
 import { ensureImport } from '../../engine/edits';
 import type { FileEdit, Fix, Rule } from '../../engine/rule';
 
@@ -42,16 +44,21 @@ function atomicFix(state: SharedState, v: SharedVar): Fix[] {
     return name;
   })();
   const nilSafe = (rhs: string) => (rhs === 'nil' && !usePointer ? `(${typeText})(nil)` : rhs);
+  // One load per function (per loop body), not one per field: no torn reads.
+  const taken = (u: FuncUnit, n: string) => new RegExp(`(?<![\\w$])${n}(?![\\w$])`).test(u.file.text.slice(u.outermost.start, u.outermost.end)) || state.pkg.decls.has(n);
+  const once = planLoadOnce(accesses.filter((a) => !a.write), accesses.filter((a) => a.write), usePointer ? `${v.name}.Load()` : `${accessor}()`,
+    (u) => { let n = `${v.name}Now`; while (taken(u, n)) n += '_'; return n; });
   let edits: FileEdit[];
   try {
     edits = rewriteAccesses(v, accesses, {
-      read: (expr) => (usePointer ? `${expr}.Load()` : `${accessor}()`),
+      read: (expr, a) => once.localFor.get(a) ?? (usePointer ? `${expr}.Load()` : `${accessor}()`),
       assign: (expr, rhs) => `${expr}.Store(${nilSafe(rhs)})`,
     }, state.pkg.files);
   } catch (e) {
     if (e instanceof NoRewrite) return [];
     throw e;
   }
+  edits.push(...once.inserts);
   const atomicType = usePointer ? `${atomic.name}.Pointer[${typeText.slice(1)}]` : `${atomic.name}.Value`;
   const lines = [`var ${v.name} ${atomicType} // holds ${typeText}; replace it with Store, never mutate what Load returns`];
   if (!usePointer) {
