@@ -11,13 +11,16 @@ export interface FixOutcome {
   fixed: number;
 }
 
+/** Which files fixes may edit (e.g. not one that does not parse); every file when not given. */
+export type CanEdit = (path: string) => boolean;
+
 /** Picks non-conflicting preferred fixes: one per file, none whose edits overlap. */
-export function pickFixes(findings: readonly Finding[]): { edits: Map<string, FileEdit[]>; picked: Finding[] } {
+export function pickFixes(findings: readonly Finding[], canEdit: CanEdit = () => true): { edits: Map<string, FileEdit[]>; picked: Finding[] } {
   const edits = new Map<string, FileEdit[]>();
   const picked: Finding[] = [];
   for (const f of findings) {
     const fix = f.fixes.find((x) => x.isPreferred);
-    if (!fix || fix.edits.some((e) => edits.has(e.path))) continue;
+    if (!fix || fix.edits.some((e) => edits.has(e.path) || !canEdit(e.path))) continue;
     const byPath = new Map<string, FileEdit[]>();
     for (const e of fix.edits) byPath.set(e.path, [...(byPath.get(e.path) ?? []), e]);
     if ([...byPath.values()].some((list) => editsOverlap(list))) continue;
@@ -32,12 +35,13 @@ export async function fixInRounds(
   read: (path: string) => string,
   reanalyze: (texts: ReadonlyMap<string, string>, changedPaths: string[]) => Finding[] | Promise<Finding[]>,
   maxRounds = 100,
+  canEdit?: CanEdit,
 ): Promise<FixOutcome> {
   const texts = new Map<string, string>();
   const original = new Map<string, string>();
   let fixed = 0;
   for (let round = 0; round < maxRounds; round++) {
-    const { edits, picked } = pickFixes(findings);
+    const { edits, picked } = pickFixes(findings, canEdit);
     if (!picked.length) break;
     for (const [p, list] of edits) {
       const before = texts.get(p) ?? read(p);

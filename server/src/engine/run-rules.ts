@@ -2,6 +2,7 @@
 // only its own findings), then settling what they reported (generated files, suppressions, the
 // unused-suppression findings, order). analyze() and incremental.ts compose them.
 import { FactStore } from './fact';
+import { compareFindings } from './finalize';
 import type { Package } from './package';
 import type { Finding, Pass, RelatedInfo, Report, Rule } from './rule';
 import type { SourceFile } from './source-file';
@@ -117,6 +118,6 @@ export function settleFindings(pkg: Package, files: readonly SourceFile[], rules
       }
     }
   }
-  kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start || a.ruleId.localeCompare(b.ruleId)));
+  kept.sort(compareFindings);
   return kept;
 }

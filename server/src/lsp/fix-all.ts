@@ -2,7 +2,8 @@
 // rounds like `racelens check --fix`, on fresh trees so the open documents are not disturbed.
 import type { Parser } from 'web-tree-sitter';
 import { analyze } from '../engine/analyze';
-import { applySeverities, enabledRules, type RacelensConfig } from '../engine/config';
+import { enabledRules, type RacelensConfig } from '../engine/config';
+import { finalize } from '../engine/finalize';
 import { fixInRounds } from '../engine/fix-rounds';
 import { groupIntoPackages } from '../engine/package';
 import type { Finding, Rule } from '../engine/rule';
@@ -15,7 +16,7 @@ export async function fixAllText(
     const files = [...current].map(([p, t]) => SourceFile.parse(parser, p, t));
     try {
       const findings = groupIntoPackages(files, () => goVersion).flatMap((pkg) => analyze(pkg, enabledRules(rules, config)).findings);
-      return applySeverities(findings, config).filter((f) => f.fixes.some((x) => x.isPreferred && x.safe && x.edits.every((e) => e.path === target)));
+      return finalize(findings, config).filter((f) => f.fixes.some((x) => x.isPreferred && x.safe && x.edits.every((e) => e.path === target)));
     } finally {
       for (const f of files) f.dispose();
     }

@@ -7,7 +7,9 @@ import {
   type CodeAction, type Connection, type Diagnostic, type Hover, type InitializeResult,
 } from 'vscode-languageserver';
 import { version } from '../../../package.json';
-import { applySeverities, enabledRules, isExcluded, type RacelensConfig } from '../engine/config';
+import { enabledRules, isExcluded, type RacelensConfig } from '../engine/config';
+import { compareFindings, finalize } from '../engine/finalize';
+import { counted } from '../engine/words';
 import { newGoParser } from '../engine/parser';
 import type { Finding, Rule } from '../engine/rule';
 import type { SourceFile, TextChange } from '../engine/source-file';
@@ -97,6 +99,11 @@ function excluded(root: string, p: string, config: RacelensConfig): boolean {
   return rel !== undefined && isExcluded(rel, config);
 }
 
+/** The findings as the configuration rooted at `root` shows them (engine/finalize.ts). */
+function finalized(findings: readonly Finding[], config: RacelensConfig, root: string): Finding[] {
+  return finalize(findings, config, (p) => host.relative(root, p));
+}
+
 async function analyzeEdited(uri: string): Promise<void> {
   if (!workspace?.document(uri) || !settings.enable) return;
   const dir = workspace.dirOf(uri);
@@ -105,10 +112,10 @@ async function analyzeEdited(uri: string): Promise<void> {
   if (!doc || excluded(root, doc.file.path, config)) return;
   const result = await workspace.analyzeDir(dir, enabledRules(fileRules, config), false, new Set([doc.file.path]));
   for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
-  const mine = applySeverities(result.findings, config).filter((f) => f.path === doc.file.path);
+  const mine = finalized(result.findings, config, root).filter((f) => f.path === doc.file.path);
   const kept = (carried.get(uri) ?? []).map((f) => ({ ...f, range: doc.file.rangeOf(f.start, f.end), related: [], fixes: [] }));
   const files = new Map(result.files.map((f) => [f.path, f]));
-  const findings = [...mine, ...kept].sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId));
+  const findings = [...mine, ...kept].sort(compareFindings);
   publish(uri, doc.version, findings, files, new Map([[doc.file.path, doc.version]]), skippedNotice(doc.file));
   sendStatus();
 }
@@ -130,14 +137,14 @@ async function analyzeDir(dir: string, transient: boolean): Promise<void> {
     : { dir, files: workspace.openDocuments().filter((d) => workspace!.dirOf(d.uri) === dir).map((d) => d.file), findings: [], failures: [] };
   if (analysisSeq.get(dir) !== seq) return;
   for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
-  const findings = applySeverities(result.findings, config);
+  const findings = finalized(result.findings, config, root);
   const files = new Map(result.files.map((f) => [f.path, f]));
   const open = workspace.openDocuments().filter((d) => files.has(d.file.path));
   const openVersions = new Map(open.map((d) => [d.file.path, d.version]));
   for (const file of result.files) {
     const uri = workspace.uriOf(file.path);
     const doc = workspace.document(uri);
-    const mine = excluded(root, file.path, config) ? [] : findings.filter((f) => f.path === file.path);
+    const mine = findings.filter((f) => f.path === file.path);
     if (doc) carried.set(uri, mine.filter((f) => packageRuleIds.has(f.ruleId)));
     publish(uri, doc?.version, mine, files, openVersions, doc ? skippedNotice(file) : undefined);
   }
@@ -224,7 +231,7 @@ async function scanWorkspace(): Promise<void> {
     })(),
     analyzeInWorkers(closed, advance),
   ]);
-  connection.console.info(`racelens: checked ${dirs.length} packages in ${Date.now() - t0} ms (${host.analyzeClosedDirs ? closed.size : 0} on worker threads)`);
+  connection.console.info(`racelens: checked ${counted(dirs.length, 'package')} in ${Date.now() - t0} ms (${host.analyzeClosedDirs ? closed.size : 0} on worker threads)`);
   progress?.done();
   scanning = false;
   sendStatus();
@@ -246,9 +253,9 @@ async function analyzeInWorkers(dirs: ReadonlyMap<string, readonly string[]>, ad
     if (workspace!.hasOpenDocumentIn(r.dir) || (analysisSeq.get(r.dir) ?? 0) !== started.get(r.dir)) return;
     knownDirs.add(r.dir);
     const { config, root } = await configs.forDir(r.dir);
-    const findings = applySeverities(r.findings, config);
+    const findings = finalized(r.findings, config, root);
     for (const p of r.paths) {
-      publish(workspace!.uriOf(p), undefined, excluded(root, p, config) ? [] : findings.filter((f) => f.path === p), new Map());
+      publish(workspace!.uriOf(p), undefined, findings.filter((f) => f.path === p), new Map());
     }
     sendStatus();
   };

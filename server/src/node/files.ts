@@ -27,6 +27,13 @@ export function expandPaths(args: readonly string[], cwd = process.cwd()): WalkR
   return out;
 }
 
+/** The .go files in `dir`, and in its subdirectories when `recursive`, as the go tool sees a tree. */
+export function goFilesIn(dir: string, recursive: boolean): WalkResult {
+  const out: WalkResult = { files: [], errors: [] };
+  walk(dir, dir, recursive, (f) => out.files.push(f), out.errors);
+  return out;
+}
+
 function walk(root: string, dir: string, recursive: boolean, add: (f: string) => void, errors: WalkResult['errors']): void {
   let entries: fs.Dirent[];
   try {
