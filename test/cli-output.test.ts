@@ -106,4 +106,15 @@ describe('racelens check output', () => {
     assert.equal(c.code, 1, 'the typo did not turn manual-gc off');
     assert.match(c.stderr, /^racelens: \.racelens\.json: unknown rule "manaul-gc"; did you mean "manual-gc"\?$/m);
   });
+
+  it('a mistyped id in a suppression comment is reported, with a suggested rename that --fix leaves alone', () => {
+    const src = RACY.replace('\truntime.GC()\n', '\truntime.GC() //racelens:ignore manaul-gc warm-up\n');
+    const dir = tree({ 'a.go': src });
+    const r = run(['check', './...'], dir);
+    assert.match(r.stdout, /^a\.go:9:15: info: \[unused-suppression\] unknown rule manaul-gc; did you mean manual-gc\?/m);
+    assert.match(r.stdout, /^a\.go:9:2: warning: \[manual-gc\]/m, 'the typo suppresses nothing');
+    const [typo] = (JSON.parse(run(['check', '--format', 'json', './...'], dir).stdout) as { ruleId: string; fixes: { title: string; isPreferred: boolean }[] }[])
+      .filter((f) => f.ruleId === 'unused-suppression');
+    assert.deepEqual(typo.fixes.map((x) => [x.title, x.isPreferred]), [['Change manaul-gc to manual-gc', false]]);
+  });
 });

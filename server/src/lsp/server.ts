@@ -3,13 +3,13 @@
 // fix-all, hover and a status notification. Runs wherever its host runs: Node (lsp/main.ts) or a
 // browser web worker (browser/main.ts); one server per process or worker.
 import {
-  CodeActionKind, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, TextDocumentSyncKind,
+  CodeActionKind, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, MessageType, ShowMessageNotification, TextDocumentSyncKind,
   type CodeAction, type Connection, type Diagnostic, type Hover, type InitializeResult,
 } from 'vscode-languageserver';
 import { version } from '../../../package.json';
-import { enabledRules, isExcluded, type RacelensConfig } from '../engine/config';
+import { enabledRules, isExcluded, unknownRuleIds, type RacelensConfig } from '../engine/config';
 import { compareFindings, finalize } from '../engine/finalize';
-import { counted } from '../engine/words';
+import { counted, unknownRuleMessage } from '../engine/words';
 import { newGoParser } from '../engine/parser';
 import type { Finding, Rule } from '../engine/rule';
 import type { SourceFile, TextChange } from '../engine/source-file';
@@ -282,7 +282,20 @@ export function startServer(conn: Connection, serverHost: ServerHost, rules: rea
   allRules = rules;
   fileRules = rules.filter((r) => r.scope !== 'package');
   packageRuleIds = new Set(rules.filter((r) => r.scope === 'package').map((r) => r.id));
-  configs = new ConfigResolver(settings, (dir) => host.loadConfig(dir), (m) => void connection.window.showWarningMessage(`racelens: ${m}`));
+  // A notification: nothing waits for the user to dismiss it, and a client without message requests is fine.
+  const warn = (m: string) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `racelens: ${m}` });
+  const warned = new Set<string>();
+  configs = new ConfigResolver(settings, async (dir) => {
+    const loaded = await host.loadConfig(dir);
+    // A mistyped rule id in .racelens.json silently does nothing: say so, once per file and content.
+    const key = `${loaded.file}\u0000${JSON.stringify(loaded.config.rules ?? {})}`;
+    if (loaded.file && !warned.has(key)) {
+      warned.add(key);
+      const known = allRules.map((r) => r.id);
+      for (const id of unknownRuleIds(loaded.config, known)) warn(`${loaded.file}: ${unknownRuleMessage(id, known)}`);
+    }
+    return loaded;
+  }, warn);
   ready = new Promise<unknown>((resolve) => { initialize = resolve; })
     .then((options) => host.initGo(options))
     .then(() => { workspace = new GoWorkspace(newGoParser(), host); });
@@ -427,7 +440,8 @@ function registerHandlers(): void {
       const versionOf = clientHasDocumentChanges ? (p: string) => pub.openVersions.get(p) ?? null : undefined;
       actions.push(...quickFixActions(f, d, fileOf, (p) => workspace!.uriOf(p), versionOf));
       const file = pub.files.get(f.path);
-      if (file && f.ruleId !== 'unused-suppression') actions.push(ignoreAction(f, d, file, textDocument.uri));
+      // A finding about a suppression comment is not itself suppressed by another comment.
+      if (file && !ruleById(f.ruleId)?.checkSuppressions) actions.push(ignoreAction(f, d, file, textDocument.uri));
       actions.push(explainAction(f, d));
     });
     return actions;
