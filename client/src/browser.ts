@@ -2,7 +2,7 @@
 // the workspace through this client, which answers its requests with vscode.workspace.fs.
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/browser';
-import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions, type UriParams } from '../../server/src/browser/protocol';
+import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions, type UriParams } from '../../server/src/protocol';
 import { activateWith, clientOptions } from './activate';
 
 /** The web extension host's Worker (the tsconfig has no DOM library). */

@@ -482,16 +482,16 @@ try {
       const sq = (await squiggles()).find((s) => s.line === line && s.severity === 'error');
       await page.mouse.move(sq.x, sq.y);
       const rule = ruleDoc('concurrent-map-access');
-      const hover = page.locator('.monaco-hover:visible', { hasText: `racelens: ${rule.title}` }).first();
+      const hover = page.locator('.monaco-hover:visible', { hasText: rule.title }).first();
       await hover.waitFor({ state: 'visible', timeout: 5000 });
       await stepShot('a-hover');
       const text = await hover.textContent();
       writeFileSync(join(ARTIFACTS, 'hover.txt'), text + '\n');
-      for (const w of ['(concurrent-map-access, error)', rule.doc, 'Rule documentation']) {
+      for (const w of [rule.title, 'racelens error · concurrent-map-access', rule.doc]) {
         if (!text.includes(w)) throw new Error(`hover lacks "${w}": ${text}`);
       }
       const links = await hover.locator('a').evaluateAll((as) => as.map((a) => ({ text: a.textContent, href: a.getAttribute('data-href') ?? a.getAttribute('href') })));
-      const doc = links.find((l) => l.text.includes('Rule documentation'));
+      const doc = links.find((l) => l.text === 'concurrent-map-access');
       if (!doc || !/docs\/rules\/concurrent-map-access\.md$/.test(doc.href ?? '')) throw new Error(`no documentation link in the hover: ${JSON.stringify(links)}`);
       await page.keyboard.press('Escape');
       await page.mouse.move(1500, 1350); // blank editor space: no hover there

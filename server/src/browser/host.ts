@@ -6,7 +6,7 @@ import { CONFIG_FILE, parseConfig, type LoadedConfig } from '../engine/config';
 import { initGo } from '../engine/parser';
 import type { FileStamp, ServerHost } from '../lsp/host';
 import { skipReason } from '../engine/limits';
-import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions } from './protocol';
+import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions } from '../protocol';
 
 const SKIP_DIRS = new Set(['vendor', 'testdata', 'node_modules']);
 const NOT_IN_WORKSPACE = /^(untitled|git|vscode-scm|vscode-notebook-cell|output):/;

@@ -10,12 +10,13 @@ import { version } from '../../../package.json';
 import { enabledRules, isExcluded, unknownRuleIds, type RacelensConfig } from '../engine/config';
 import { compareFindings, finalize } from '../engine/finalize';
 import { counted, unknownRuleMessage } from '../engine/words';
+import { STATUS, type Status } from '../protocol';
 import { newGoParser } from '../engine/parser';
 import type { Finding, Rule } from '../engine/rule';
 import type { SourceFile, TextChange } from '../engine/source-file';
-import { docsUrl, ruleById } from '../rules';
+import { ruleById } from '../rules';
 import { explainAction, FIX_ALL_KIND, fixAllAction, ignoreAction, quickFixActions } from './actions';
-import { toDiagnostic } from './convert';
+import { hoverMarkdown, toDiagnostic } from './convert';
 import { fixAllText } from './fix-all';
 import type { ClosedDirResult, ServerHost } from './host';
 import { ConfigResolver, DEFAULT_SETTINGS, readSettings, type Settings } from './settings';
@@ -196,7 +197,8 @@ function sendStatus(): void {
       if (f.severity === 'error') errors++; else if (f.severity === 'warning') warnings++; else infos++;
     }
   }
-  void connection.sendNotification('racelens/status', { state: scanning ? 'scanning' : settings.enable ? 'ready' : 'disabled', errors, warnings, infos });
+  const status: Status = { state: scanning ? 'scanning' : settings.enable ? 'ready' : 'disabled', errors, warnings, infos };
+  void connection.sendNotification(STATUS, status);
 }
 
 /** Analyses every .go file of the workspace folders, a directory at a time, with progress. */
@@ -454,11 +456,7 @@ function registerHandlers(): void {
       .map((d, i) => ({ d, f: pub.findings[i] }))
       .filter(({ d }) => overlaps(d, { start: position, end: position }));
     if (!hits.length) return null;
-    const parts = hits.map(({ f }) => {
-      const rule = ruleById(f.ruleId);
-      return `**racelens: ${rule?.title ?? f.ruleId}** (\`${f.ruleId}\`, ${f.severity})\n\n${rule?.doc ?? ''}\n\n[Rule documentation](${docsUrl(f.ruleId)})`;
-    });
-    return { contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') } };
+    return { contents: { kind: 'markdown', value: hits.map(({ f }) => hoverMarkdown(f)).join('\n\n---\n\n') } };
   });
 
   connection.onShutdown(() => workspace?.dispose());
