@@ -1,6 +1,6 @@
 // The racelens language server: incremental sync, debounced analysis per directory, diagnostics
 // for open and closed files (workspace scan, file watching), quick-fixes, ignore/explain actions,
-// fix-all, hover and a status notification. Runs wherever its host runs: Node (lsp/main.ts) or a
+// fix-all, hover and a status notification. Runs wherever its host runs: Node (node/main.ts) or a
 // browser web worker (browser/main.ts); one server per process or worker.
 import {
   CodeActionKind, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, MessageType, ShowMessageNotification, TextDocumentSyncKind,
