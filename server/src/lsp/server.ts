@@ -9,6 +9,7 @@ import {
 import { version } from '../../../package.json';
 import { enabledRules, isExcluded, unknownRuleIds, type RacelensConfig } from '../engine/config';
 import { compareFindings, finalize } from '../engine/finalize';
+import { editTouches, shiftFinding } from '../engine/shift';
 import { counted, unknownRuleMessage } from '../engine/words';
 import { STATUS, type Status } from '../protocol';
 import { newGoParser } from '../engine/parser';
@@ -81,16 +82,10 @@ function scheduleTyping(uri: string): void {
   schedule(dir, Math.max(PACKAGE_RULE_DELAY_MS, settings.debounceMs));
 }
 
-function shiftFindings(findings: Finding[], changes: readonly TextChange[]): Finding[] {
+/** Findings moved along the edits since they were computed; those an edit touched wait for the next analysis. */
+function shiftFindings(findings: Finding[], changes: readonly TextChange[], path: string): Finding[] {
   let out = findings;
-  for (const c of changes) {
-    const delta = c.text.length - (c.end - c.start);
-    out = out.flatMap((f) => {
-      if (f.end <= c.start && !(f.start === f.end && f.start === c.start)) return [f];
-      if (f.start >= c.end) return [{ ...f, start: f.start + delta, end: f.end + delta }];
-      return []; // the edit touched it: the next full analysis decides
-    });
-  }
+  for (const c of changes) out = out.filter((f) => !editTouches(f, c)).map((f) => shiftFinding(f, c, path));
   return out;
 }
 
@@ -372,7 +367,8 @@ function registerHandlers(): void {
     await ready;
     const applied = workspace!.changeDocument(td.uri, td.version, contentChanges as Parameters<GoWorkspace['changeDocument']>[2]);
     if (!applied) return;
-    carried.set(td.uri, shiftFindings(carried.get(td.uri) ?? [], applied));
+    const path = workspace!.document(td.uri)?.file.path;
+    if (path) carried.set(td.uri, shiftFindings(carried.get(td.uri) ?? [], applied, path));
     if (settings.run === 'onType') scheduleTyping(td.uri);
   });
 
