@@ -5,9 +5,6 @@ import { LanguageClient } from 'vscode-languageclient/browser';
 import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions, type UriParams } from '../../server/src/protocol';
 import { activateWith, clientOptions } from './activate';
 
-/** The web extension host's Worker (the tsconfig has no DOM library). */
-declare const Worker: new (url: string) => ConstructorParameters<typeof LanguageClient>[3];
-
 let stop: (() => Promise<void>) | undefined;
 
 /** Runs a file-system call; a missing file is null, not an error. */
@@ -85,7 +82,7 @@ async function serverSource(extensionUri: vscode.Uri): Promise<{ workerUrl: stri
   const read = (uri: vscode.Uri) => vscode.workspace.fs.readFile(uri);
   const [script, runtime, go] = await Promise.all([read(main), read(vscode.Uri.joinPath(grammars, GRAMMAR_FILES.runtime)), read(vscode.Uri.joinPath(grammars, GRAMMAR_FILES.go))]);
   return {
-    workerUrl: URL.createObjectURL(new Blob([script], { type: 'text/javascript' })),
+    workerUrl: URL.createObjectURL(new Blob([new Uint8Array(script)], { type: 'text/javascript' })), // a copy backed by a plain ArrayBuffer, as Blob wants
     grammars: { grammars: { runtime: toBase64(runtime), go: toBase64(go) } },
   };
 }
