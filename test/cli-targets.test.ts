@@ -49,6 +49,8 @@ describe('racelens check: what the arguments name', () => {
       ['go.mod', /go\.mod: not a \.go file/],
       ['./empty', /\.\/empty: no \.go files in this directory \(check the tree with \.\/empty\/\.\.\.\)/],
       ['./missing', /missing: no such file or directory/],
+      ['', /"": an empty path names nothing/],
+      ['svc/a.go/...', /svc\/a\.go\/\.\.\.: not a directory/],
     ];
     for (const [arg, why] of cases) {
       const r = run(['check', arg, './svc'], dir);

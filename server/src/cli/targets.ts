@@ -46,6 +46,10 @@ export function resolveTargets(args: readonly string[], cwd: string, excluded: (
     return entry;
   };
   for (const arg of args.length ? args : ['./...']) {
+    if (!arg.trim()) {
+      out.errors.push({ path: JSON.stringify(arg), kind: 'error', message: 'an empty path names nothing (the current directory is ".")' });
+      continue;
+    }
     const recursive = arg === '...' || arg.endsWith('/...');
     const target = path.resolve(cwd, recursive ? arg.slice(0, -3) || '.' : arg);
     let stat: fs.Stats;
@@ -55,7 +59,9 @@ export function resolveTargets(args: readonly string[], cwd: string, excluded: (
       out.errors.push({ path: arg, kind: 'error', message: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message });
       continue;
     }
-    if (stat.isDirectory()) {
+    if (recursive && !stat.isDirectory()) {
+      out.errors.push({ path: arg, kind: 'error', message: 'not a directory ("/..." walks a directory tree)' });
+    } else if (stat.isDirectory()) {
       const walked = goFilesIn(target, recursive);
       out.errors.push(...walked.errors.map((e): FileError => ({ ...e, kind: 'error' })));
       if (walked.files.length) reportAll(walked.files);
