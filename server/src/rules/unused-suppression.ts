@@ -61,8 +61,12 @@ function unknownIds(file: SourceFile, s: Suppression, unknown: string[], known: 
   return finding(file, s, `${parts.map((p) => p.text).join('; ')} (see "racelens rules")`, fixes);
 }
 
-/** Where `id` stands in the comment's id list (not inside a longer id or in the reason). */
+/** Where `id` stands in the comment's id list (the first word after the directive). */
 function idOffset(comment: string, id: string): number {
-  const m = new RegExp(`(?<=[\\s,])${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[\\s,]|$)`).exec(comment);
-  return m?.index ?? comment.indexOf(id);
+  let at = /^\/\/\s*racelens:\S+\s+/.exec(comment)?.[0].length ?? 0;
+  for (const listed of comment.slice(at).split(/\s/, 1)[0].split(',')) {
+    if (listed === id) return at;
+    at += listed.length + 1;
+  }
+  return comment.indexOf(id);
 }
