@@ -64,10 +64,13 @@ describe('editor experience over JSON-RPC', () => {
     await assert.rejects(client.diagnostics(genUri, () => true, 300));
   });
 
-  it('warns once about a mistyped rule id in .racelens.json, and the typo turns nothing off', async () => {
+  it('warns once about a mistyped rule id in .racelens.json, and in racelens.rules; the typo turns nothing off', async () => {
     await until(() => client.messages.some((m) => /\.racelens\.json: unknown rule "manaul-gc"; did you mean "manual-gc"\?/.test(m)));
     assert.equal((await client.diagnostics(closedUri)).diagnostics[0]?.code, 'manual-gc');
     assert.equal(client.messages.filter((m) => /unknown rule/.test(m)).length, 1);
+    await client.configure({ rules: { 'gc-disabeld': 'off' } });
+    await until(() => client.messages.some((m) => /racelens\.rules: unknown rule "gc-disabeld"; did you mean "gc-disabled"\?/.test(m)));
+    await client.configure({ rules: {} });
   });
 
   it('applies per-rule severity and "off" from settings, and re-enables', async () => {

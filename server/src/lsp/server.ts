@@ -272,6 +272,22 @@ function overlaps(d: Diagnostic, range: { start: { line: number; character: numb
   return !before(d.range.end, range.start) && !before(range.end, d.range.start);
 }
 
+/** A warning for the user. A notification: nothing waits for it to be dismissed, and a client without message requests is fine. */
+function warn(message: string): void {
+  void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `racelens: ${message}` });
+}
+
+const warnedRuleIds = new Set<string>();
+
+/** A mistyped rule id in .racelens.json or racelens.rules silently does nothing: say so, once per source and content. */
+function warnUnknownRuleIds(source: string, config: RacelensConfig): void {
+  const key = `${source}\u0000${JSON.stringify(config.rules ?? {})}`;
+  if (warnedRuleIds.has(key)) return;
+  warnedRuleIds.add(key);
+  const known = allRules.map((r) => r.id);
+  for (const id of unknownRuleIds(config, known)) warn(`${source}: ${unknownRuleMessage(id, known)}`);
+}
+
 /** Starts the server on a connection; `rules` are the rules to run (tests may add one). */
 export function startServer(conn: Connection, serverHost: ServerHost, rules: readonly Rule[]): void {
   connection = conn;
@@ -280,17 +296,9 @@ export function startServer(conn: Connection, serverHost: ServerHost, rules: rea
   fileRules = rules.filter((r) => r.scope !== 'package');
   packageRuleIds = new Set(rules.filter((r) => r.scope === 'package').map((r) => r.id));
   // A notification: nothing waits for the user to dismiss it, and a client without message requests is fine.
-  const warn = (m: string) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `racelens: ${m}` });
-  const warned = new Set<string>();
   configs = new ConfigResolver(settings, async (dir) => {
     const loaded = await host.loadConfig(dir);
-    // A mistyped rule id in .racelens.json silently does nothing: say so, once per file and content.
-    const key = `${loaded.file}\u0000${JSON.stringify(loaded.config.rules ?? {})}`;
-    if (loaded.file && !warned.has(key)) {
-      warned.add(key);
-      const known = allRules.map((r) => r.id);
-      for (const id of unknownRuleIds(loaded.config, known)) warn(`${loaded.file}: ${unknownRuleMessage(id, known)}`);
-    }
+    if (loaded.file) warnUnknownRuleIds(loaded.file, loaded.config);
     return loaded;
   }, warn);
   ready = new Promise<unknown>((resolve) => { initialize = resolve; })
@@ -306,6 +314,7 @@ function registerHandlers(): void {
     clientHasFolders = !!params.capabilities.workspace?.workspaceFolders;
     clientHasDocumentChanges = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
     settings = readSettings(params.initializationOptions, DEFAULT_SETTINGS);
+    warnUnknownRuleIds('racelens.rules', { rules: settings.rules });
     initialize(params.initializationOptions);
     configs.update(settings);
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri).filter((u) => host.inWorkspace(u));
@@ -345,6 +354,7 @@ function registerHandlers(): void {
     const raw = (change.settings as { racelens?: unknown } | undefined)?.racelens;
     if (raw) {
       settings = readSettings(raw, settings);
+      warnUnknownRuleIds('racelens.rules', { rules: settings.rules });
       configs.update(settings);
     }
     if (!settings.enable) {
