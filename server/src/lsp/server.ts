@@ -208,7 +208,8 @@ async function scanWorkspace(): Promise<void> {
   const filesByDir = new Map<string, string[]>();
   for (const f of found.flat()) {
     const dir = host.dirname(f);
-    filesByDir.get(dir)?.push(f) ?? filesByDir.set(dir, [f]);
+    const list = filesByDir.get(dir);
+    if (list) list.push(f); else filesByDir.set(dir, [f]);
   }
   const dirs = [...filesByDir.keys()];
   progress?.begin('racelens', 0, `Checking ${dirs.length} packages`, false);
@@ -240,7 +241,8 @@ async function analyzeInWorkers(dirs: ReadonlyMap<string, readonly string[]>, ad
   const groups = new Map<string, Map<string, readonly string[]>>();
   for (const [dir, files] of dirs) {
     const key = enabledRules(allRules, (await configs.forDir(dir)).config).map((r) => r.id).join(',');
-    groups.get(key)?.set(dir, files) ?? groups.set(key, new Map([[dir, files]]));
+    const group = groups.get(key);
+    if (group) group.set(dir, files); else groups.set(key, new Map([[dir, files]]));
   }
   const started = new Map([...dirs.keys()].map((d) => [d, analysisSeq.get(d) ?? 0]));
   const publishClosed = async (r: ClosedDirResult) => {
