@@ -35,7 +35,7 @@ const browser = {
 };
 const builds = [
   { ...common, entryPoints: ['client/src/extension.ts'], outfile: join(out, 'dist', 'client.js'), external: ['vscode'] },
-  { ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: join(out, 'dist', 'server.js') },
+  { ...common, entryPoints: ['server/src/node/main.ts'], outfile: join(out, 'dist', 'server.js') },
   { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: join(out, 'dist', 'cli.js'), banner: { js: '#!/usr/bin/env node\n' + importMetaShim } },
   { ...common, entryPoints: ['server/src/cli/fixcheck.ts'], outfile: join(out, 'dist', 'fixcheck.js') },
   { ...browser, format: 'cjs', entryPoints: ['client/src/browser.ts'], outfile: join(out, 'dist', 'browser', 'client.js'), external: ['vscode'] },

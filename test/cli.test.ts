@@ -1,30 +1,11 @@
 // CLI tests: exit codes, output formats (text, json, SARIF 2.1.0), --fix, --diff, skipped folders.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { allRules } from '../server/src/rules';
-
-const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
-
-function run(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const RACY = 'package svc\n\nimport (\n\t"net/http"\n\t"runtime"\n)\n\nfunc handle(w http.ResponseWriter, r *http.Request) {\n\truntime.GC()\n}\n';
-const CLEAN = 'package svc\n\nimport "runtime"\n\nfunc cores() int { return runtime.GOMAXPROCS(0) }\n';
-
-function tree(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'racelens-cli-'));
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
+import { CLEAN, RACY, run, tree } from './support/cli';
 
 describe('racelens check', () => {
   it('exits 0 and prints nothing on a clean tree', () => {
@@ -33,10 +14,10 @@ describe('racelens check', () => {
     assert.equal(r.stdout, '');
   });
 
-  it('exits 1 and prints path:line:col: [rule-id] message', () => {
+  it('exits 1 and prints path:line:col: severity: [rule-id] message', () => {
     const r = run(['check', './...'], tree({ 'svc/a.go': RACY }));
     assert.equal(r.code, 1);
-    assert.equal(r.stdout, 'svc/a.go:9:2: [manual-gc] runtime.GC() forces a stop-the-world collection; in a request path it stalls every goroutine under load\n');
+    assert.equal(r.stdout, 'svc/a.go:9:2: warning: [manual-gc] runtime.GC() forces a stop-the-world collection; in a request path it stalls every goroutine under load\n');
   });
 
   it('exits 2 on usage errors with a clear message', () => {
@@ -170,7 +151,7 @@ describe('racelens check', () => {
   it('honours suppression comments and reports unused ones', () => {
     const src = 'package svc\n\nimport "runtime"\n\nfunc f() {\n\truntime.GC() //racelens:ignore manual-gc warm-up\n\t//racelens:ignore gc-disabled stale\n\truntime.GC()\n}\n';
     const r = run(['check', './...'], tree({ 'a.go': src }));
-    assert.equal(r.stdout, 'a.go:7:2: [unused-suppression] this suppression of gc-disabled matches no finding; remove it\na.go:8:2: [manual-gc] runtime.GC() forces a stop-the-world collection; in a request path it stalls every goroutine under load\n');
+    assert.equal(r.stdout, 'a.go:7:2: info: [unused-suppression] this suppression of gc-disabled matches no finding; remove it\na.go:8:2: warning: [manual-gc] runtime.GC() forces a stop-the-world collection; in a request path it stalls every goroutine under load\n');
   });
 
   it('prints the version and the rule list', () => {

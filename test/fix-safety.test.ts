@@ -8,7 +8,8 @@ import { fixCheck } from '../server/src/cli/fixcheck';
 import { fixInRounds } from '../server/src/engine/fix-rounds';
 import { fixAllText } from '../server/src/lsp/fix-all';
 import type { Finding, Fix } from '../server/src/engine/rule';
-import { mapOffset, verifyFix } from '../server/src/engine/verify-fix';
+import { mapThroughEdits } from '../server/src/engine/shift';
+import { verifyFix } from '../server/src/engine/verify-fix';
 import { allRules } from '../server/src/rules';
 import { analyzeTexts, testParser } from './support/engine';
 
@@ -76,10 +77,10 @@ describe('verifyFix', () => {
 
   it('maps offsets through edits: moved, inside a replacement, at an insertion', () => {
     const edits = [{ start: 2, end: 4, newText: 'xyz' }, { start: 10, end: 10, newText: 'ab' }];
-    assert.deepEqual(mapOffset(edits, 1), { lo: 1, hi: 1 });
-    assert.deepEqual(mapOffset(edits, 3), { lo: 2, hi: 5 });
-    assert.deepEqual(mapOffset(edits, 6), { lo: 7, hi: 7 });
-    assert.deepEqual(mapOffset(edits, 10), { lo: 11, hi: 13 });
+    assert.deepEqual(mapThroughEdits(edits, 1), { lo: 1, hi: 1 });
+    assert.deepEqual(mapThroughEdits(edits, 3), { lo: 2, hi: 5 });
+    assert.deepEqual(mapThroughEdits(edits, 6), { lo: 7, hi: 7 });
+    assert.deepEqual(mapThroughEdits(edits, 10), { lo: 11, hi: 13 });
   });
 });
 

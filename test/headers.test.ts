@@ -126,7 +126,7 @@ describe('headers before the package clause', () => {
       fs.writeFileSync(path.join(dir, 'b.go'), `${header(13, 'line')}\nfunc half() {}\n`);
       const r = spawnSync(process.execPath, [CLI, 'check', `${dir}/...`], { encoding: 'utf8' });
       assert.equal(r.status, 1, r.stderr);
-      assert.match(r.stdout, /a\.go:18:\d+: \[manual-gc\]/);
+      assert.match(r.stdout, /a\.go:18:\d+: warning: \[manual-gc\]/);
       assert.match(r.stderr, /b\.go: skipped: no package clause/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

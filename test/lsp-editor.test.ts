@@ -38,7 +38,7 @@ describe('editor experience over JSON-RPC', () => {
   const vendorUri = write('vendor/v/v.go', GC('v'));
   const genUri = write('gen/gen.go', GC('gen'));
   const counterUri = write('counter/counter.go', COUNTER);
-  write('.racelens.json', JSON.stringify({ exclude: ['gen/**'] }));
+  write('.racelens.json', JSON.stringify({ exclude: ['gen/**'], rules: { 'manaul-gc': 'off' } }));
 
   before(async () => {
     client = new LspClient({ debounceMs: 0 }, [ws]);
@@ -62,6 +62,15 @@ describe('editor experience over JSON-RPC', () => {
     assert.equal((await client.diagnostics(closedUri)).diagnostics.length, 1);
     await assert.rejects(client.diagnostics(vendorUri, () => true, 300));
     await assert.rejects(client.diagnostics(genUri, () => true, 300));
+  });
+
+  it('warns once about a mistyped rule id in .racelens.json, and in racelens.rules; the typo turns nothing off', async () => {
+    await until(() => client.messages.some((m) => /\.racelens\.json: unknown rule "manaul-gc"; did you mean "manual-gc"\?/.test(m)));
+    assert.equal((await client.diagnostics(closedUri)).diagnostics[0]?.code, 'manual-gc');
+    assert.equal(client.messages.filter((m) => /unknown rule/.test(m)).length, 1);
+    await client.configure({ rules: { 'gc-disabeld': 'off' } });
+    await until(() => client.messages.some((m) => /racelens\.rules: unknown rule "gc-disabeld"; did you mean "gc-disabled"\?/.test(m)));
+    await client.configure({ rules: {} });
   });
 
   it('applies per-rule severity and "off" from settings, and re-enables', async () => {

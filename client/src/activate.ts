@@ -2,8 +2,9 @@
 // language client. Each entry (extension.ts, browser.ts) only says how to create the client.
 import * as vscode from 'vscode';
 import { State, type BaseLanguageClient, type LanguageClientOptions } from 'vscode-languageclient';
+import { STATUS, type Status } from '../../server/src/protocol';
+import { statusLabel } from './status';
 
-interface Status { state: 'scanning' | 'ready' | 'disabled'; errors: number; warnings: number; infos: number }
 
 /** Options both clients use; `documentSelector` says which schemes the server can see. */
 export function clientOptions(output: vscode.LogOutputChannel, documentSelector: LanguageClientOptions['documentSelector'], extra: object = {}): LanguageClientOptions {
@@ -17,24 +18,9 @@ export function clientOptions(output: vscode.LogOutputChannel, documentSelector:
 }
 
 function render(status: vscode.StatusBarItem, s: Status | undefined, running: boolean): void {
-  if (!running) {
-    status.text = '$(error) racelens';
-    status.tooltip = 'The racelens server is not running. Run "racelens: Restart Server".';
-    return;
-  }
-  if (!s || s.state === 'scanning') {
-    status.text = '$(loading~spin) racelens';
-    status.tooltip = 'racelens is checking the workspace';
-    return;
-  }
-  if (s.state === 'disabled') {
-    status.text = '$(circle-slash) racelens';
-    status.tooltip = 'racelens is disabled (racelens.enable)';
-    return;
-  }
-  const total = s.errors + s.warnings + s.infos;
-  status.text = total ? `$(warning) racelens ${total}` : '$(check) racelens';
-  status.tooltip = `racelens: ${s.errors} errors, ${s.warnings} warnings, ${s.infos} infos. Click to open Problems.`;
+  const { text, tooltip } = statusLabel(s, running);
+  status.text = text;
+  status.tooltip = tooltip;
 }
 
 /** Registers the commands and the status bar, starts the client; returns a stop function. */
@@ -55,7 +41,7 @@ export async function activateWith(
     client = createClient(output);
     client.onDidChangeState((e) => render(status, last, e.newState !== State.Stopped));
     await client.start();
-    client.onNotification('racelens/status', (s: Status) => { last = s; render(status, s, true); });
+    client.onNotification(STATUS, (s: Status) => { last = s; render(status, s, true); });
   };
 
   context.subscriptions.push(

@@ -2,11 +2,9 @@
 // the workspace through this client, which answers its requests with vscode.workspace.fs.
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/browser';
-import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions, type UriParams } from '../../server/src/browser/protocol';
+import { SKIPPED_DIRS_GLOB, skipsDir } from '../../server/src/engine/go-tree';
+import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions, type UriParams } from '../../server/src/protocol';
 import { activateWith, clientOptions } from './activate';
-
-/** The web extension host's Worker (the tsconfig has no DOM library). */
-declare const Worker: new (url: string) => ConstructorParameters<typeof LanguageClient>[3];
 
 let stop: (() => Promise<void>) | undefined;
 
@@ -27,7 +25,7 @@ async function searchGoFiles(folder: vscode.Uri): Promise<vscode.Uri[] | undefin
   const cancel = new vscode.CancellationTokenSource();
   const timer = setTimeout(() => cancel.cancel(), 15000);
   try {
-    const search = vscode.workspace.findFiles(new vscode.RelativePattern(folder, '**/*.go'), '**/{vendor,testdata,node_modules}/**', undefined, cancel.token);
+    const search = vscode.workspace.findFiles(new vscode.RelativePattern(folder, '**/*.go'), SKIPPED_DIRS_GLOB, undefined, cancel.token);
     const cancelled = new Promise<undefined>((resolve) => cancel.token.onCancellationRequested(() => resolve(undefined)));
     return await Promise.race([Promise.resolve(search).catch(() => undefined), cancelled]);
   } finally {
@@ -43,7 +41,7 @@ async function walkGoFiles(dir: vscode.Uri, depth = 0): Promise<vscode.Uri[]> {
   for (const [name, type] of entries) {
     const child = vscode.Uri.joinPath(dir, name);
     if (type & vscode.FileType.Directory) {
-      if (!/^(vendor|testdata|node_modules)$|^[._]/.test(name)) out.push(...await walkGoFiles(child, depth + 1));
+      if (!skipsDir(name)) out.push(...await walkGoFiles(child, depth + 1));
     } else if (name.endsWith('.go')) out.push(child);
   }
   return out;
@@ -85,7 +83,7 @@ async function serverSource(extensionUri: vscode.Uri): Promise<{ workerUrl: stri
   const read = (uri: vscode.Uri) => vscode.workspace.fs.readFile(uri);
   const [script, runtime, go] = await Promise.all([read(main), read(vscode.Uri.joinPath(grammars, GRAMMAR_FILES.runtime)), read(vscode.Uri.joinPath(grammars, GRAMMAR_FILES.go))]);
   return {
-    workerUrl: URL.createObjectURL(new Blob([script], { type: 'text/javascript' })),
+    workerUrl: URL.createObjectURL(new Blob([new Uint8Array(script)], { type: 'text/javascript' })), // a copy backed by a plain ArrayBuffer, as Blob wants
     grammars: { grammars: { runtime: toBase64(runtime), go: toBase64(go) } },
   };
 }

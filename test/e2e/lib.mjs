@@ -12,7 +12,7 @@ export const TOOLS = join(CACHE, 'tools');
 export const FIXTURE = join(ROOT, 'test', 'e2e', 'workspace');
 
 /** What the extension package holds besides the build output (see .vscodeignore). */
-const PACKAGE_FILES = ['package.json', 'README.md', 'LICENSE', '.vscodeignore', 'images', 'schemas', 'docs'];
+const PACKAGE_FILES = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'images', 'schemas', 'docs'];
 
 /**
  * Builds client/server/cli with scripts/build.mjs --outdir into `stage` and copies the manifest and
@@ -38,7 +38,7 @@ export function stageExtension(stage, { vsix = false, production = true, webOnly
   }
   if (!vsix) return undefined;
   const out = join(stage, 'racelens.vsix');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', out], {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--readme-path', 'docs/marketplace.md', '--out', out], {
     cwd: stage, stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (!existsSync(out)) throw new Error('vsce produced no .vsix');

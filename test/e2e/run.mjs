@@ -72,7 +72,7 @@ function log(msg) {
 }
 
 async function shot(name) {
-  if (!page) return;
+  if (!page || page.url() === 'about:blank') return; // nothing to show yet (e.g. right after the launch)
   try {
     await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), timeout: 5000 });
   } catch (e) {
@@ -383,7 +383,7 @@ try {
       '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
       '--disable-getting-started-override', ...(process.env.E2E_TRACE === '1' ? ['--log', 'trace'] : []),
       '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, dirs.ws], {
-      env: { ...scratchEnv, RACELENS_E2E_RESULT: join(RUN, 'api-result.json') },
+      env: { ...scratchEnv, RACELENS_E2E_RESULT: join(RUN, 'api-result.json'), RACELENS_E2E_HOLD: join(RUN, 'api-screenshot-taken') },
       stdio: ['ignore', logFd, logFd], detached: true, // its own process group: stopped by its PID
     });
     server.on('exit', (code, sig) => { if (!failed) log(`code-server (pid ${server.pid}) exited: ${code ?? sig}`); });
@@ -466,11 +466,11 @@ try {
       }
       const tabs = await page.evaluate(() => window.__e2e.tabs());
       if (tabs.some((t) => t.includes('jobs.go'))) throw new Error(`jobs.go was opened in the editor: ${tabs}`);
-      await page.keyboard.press('Control+J'); // hide the panel again: the editor gets its height back
-      await page.locator('.markers-panel').waitFor({ state: 'hidden', timeout: 5000 });
     });
 
     await step('Status bar shows the counts', async () => {
+      await page.keyboard.press('Control+J'); // hide the Problems panel (left open for its screenshot): the editor gets its height back
+      await page.locator('.markers-panel').waitFor({ state: 'hidden', timeout: 5000 });
       await waitFor('racelens status item "racelens 4"', async () => {
         const t = await page.locator('.statusbar-item', { hasText: 'racelens' }).allTextContents();
         return t.some((s) => /racelens 4\b/.test(s)) ? t : { ok: false, seen: t };
@@ -482,16 +482,16 @@ try {
       const sq = (await squiggles()).find((s) => s.line === line && s.severity === 'error');
       await page.mouse.move(sq.x, sq.y);
       const rule = ruleDoc('concurrent-map-access');
-      const hover = page.locator('.monaco-hover:visible', { hasText: `racelens: ${rule.title}` }).first();
+      const hover = page.locator('.monaco-hover:visible', { hasText: rule.title }).first();
       await hover.waitFor({ state: 'visible', timeout: 5000 });
       await stepShot('a-hover');
       const text = await hover.textContent();
       writeFileSync(join(ARTIFACTS, 'hover.txt'), text + '\n');
-      for (const w of ['(concurrent-map-access, error)', rule.doc, 'Rule documentation']) {
+      for (const w of [rule.title, 'racelens error · concurrent-map-access', rule.doc]) {
         if (!text.includes(w)) throw new Error(`hover lacks "${w}": ${text}`);
       }
       const links = await hover.locator('a').evaluateAll((as) => as.map((a) => ({ text: a.textContent, href: a.getAttribute('data-href') ?? a.getAttribute('href') })));
-      const doc = links.find((l) => l.text.includes('Rule documentation'));
+      const doc = links.find((l) => l.text === 'concurrent-map-access');
       if (!doc || !/docs\/rules\/concurrent-map-access\.md$/.test(doc.href ?? '')) throw new Error(`no documentation link in the hover: ${JSON.stringify(links)}`);
       await page.keyboard.press('Escape');
       await page.mouse.move(1500, 1350); // blank editor space: no hover there
@@ -615,6 +615,7 @@ try {
       copyWorkspace(dirs.apiWs);
       const resultFile = join(RUN, 'api-result.json');
       rmSync(resultFile, { force: true });
+      rmSync(join(RUN, 'api-screenshot-taken'), { force: true });
       const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
       const payload = JSON.stringify([
         ['extensionDevelopmentPath', remote(dirs.stage)],
@@ -636,7 +637,13 @@ try {
       for (const t of result.tests ?? []) log(`  ${t.state === 'passed' ? '✔' : '✘'} api: ${t.title} (${t.duration ?? '?'} ms)${t.error ? `\n      ${t.error}` : ''}`);
       if (!result.tests?.length) throw new Error(`no API tests ran: ${JSON.stringify(result)}`);
       if (result.failures) throw new Error(`${result.failures} of ${result.tests.length} API tests failed (see test/e2e/artifacts/api-result.json)`);
+      // The test host waits (RACELENS_E2E_HOLD) until the screenshot shows its squiggles and status item.
+      await waitFor('squiggles and the racelens status item after the API tests', async () => {
+        const status = await page.locator('.statusbar-item', { hasText: 'racelens' }).allTextContents();
+        return status.some((s) => /racelens \d/.test(s)) && ((await squiggles()) ?? []).length > 0;
+      }, 15000);
     });
+    writeFileSync(join(RUN, 'api-screenshot-taken'), '');
   }
 } catch (e) {
   failed = true;

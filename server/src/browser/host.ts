@@ -6,9 +6,9 @@ import { CONFIG_FILE, parseConfig, type LoadedConfig } from '../engine/config';
 import { initGo } from '../engine/parser';
 import type { FileStamp, ServerHost } from '../lsp/host';
 import { skipReason } from '../engine/limits';
-import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions } from './protocol';
+import { goDirective, skipsDir } from '../engine/go-tree';
+import { FIND_GO_FILES, GRAMMAR_FILES, READ_DIRECTORY, READ_FILE, STAT, type BrowserInitOptions } from '../protocol';
 
-const SKIP_DIRS = new Set(['vendor', 'testdata', 'node_modules']);
 const NOT_IN_WORKSPACE = /^(untitled|git|vscode-scm|vscode-notebook-cell|output):/;
 
 function fromBase64(text: string): Uint8Array {
@@ -25,7 +25,7 @@ function parentOf(uri: string): string | undefined {
 /** Whether a file under a workspace folder sits in a folder the go tool ignores. */
 function inSkippedDir(folderUri: string, fileUri: string): boolean {
   const segments = fileUri.slice(folderUri.length).split('/').filter(Boolean).slice(0, -1).map(decodeURIComponent);
-  return segments.some((s) => SKIP_DIRS.has(s) || s.startsWith('.') || s.startsWith('_'));
+  return segments.some(skipsDir);
 }
 
 export function browserHost(connection: Connection): ServerHost {
@@ -74,7 +74,7 @@ export function browserHost(connection: Connection): ServerHost {
     goVersionFor: (dir) => {
       let v = versions.get(dir);
       if (!v) {
-        v = nearest(dir, 'go.mod').then((m) => (m ? /^go\s+(\d+\.\d+(?:\.\d+)?)\s*$/m.exec(m.text)?.[1] ?? '' : undefined));
+        v = nearest(dir, 'go.mod').then((m) => (m ? goDirective(m.text) : undefined));
         versions.set(dir, v);
       }
       return v;

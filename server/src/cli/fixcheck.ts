@@ -54,9 +54,10 @@ export async function fixCheck(root: string, log: (line: string) => void = () =>
   const parser = newGoParser();
   const counts: FixCheckCounts = { packages: 0, findings: 0, preferred: 0, offered: 0, unparsable: 0, ownKept: 0, newFindings: 0, runaway: 0, otherRefusals: 0, notGofmtClean: 0, refusals: [] };
   try {
-    for (const files of batchesByDirectory(expandPaths([path.join(root, '...')]).files)) {
+    for (const batch of batchesByDirectory(expandPaths([path.join(root, '...')]).files)) {
+      const files = batch.files;
       counts.packages++;
-      const before = checkFiles(parser, files, allRules).findings;
+      const before = checkFiles(parser, batch, allRules).findings;
       counts.findings += before.length;
       const seen = new Set<Fix>();
       for (const finding of before) {
@@ -68,7 +69,7 @@ export async function fixCheck(root: string, log: (line: string) => void = () =>
         const verdict = await verifyFix({
           finding, fix, before, parser, read,
           inPackage: (p) => files.includes(p),
-          analyze: (changed) => checkFiles(parser, files, allRules, changed).findings,
+          analyze: (changed) => checkFiles(parser, batch, allRules, changed).findings,
         });
         const where = `${path.relative(root, finding.path)}:${finding.range.start.line + 1} ${finding.ruleId} "${fix.title}"`;
         if (!verdict.ok) {

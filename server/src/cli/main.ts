@@ -1,80 +1,38 @@
-// `racelens check [paths|./...]`: the command-line front end. Spreads directories over worker
+// `racelens check [packages]`: the command-line front end. Spreads directories over worker
 // threads (this same file, started as a worker) to use every core.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import type { Writable } from 'stream';
 import { version } from '../../../package.json';
-import { newGoParser } from '../engine/parser';
-import type { Finding, Rule } from '../engine/rule';
-import { allRules } from '../rules';
-import { initGoForNode } from '../node/grammar';
-import { batchesByDirectory, checkFiles, type CheckResult, type FileError } from '../node/check';
-import { checkInWorkers, isCheckWorker, serveChecks } from '../node/check-pool';
-import { expandPaths } from '../node/files';
-import { loadConfig, relativeToRoot } from '../node/config';
-import { applySeverities, enabledRules, isExcluded, parseConfig, type LoadedConfig } from '../engine/config';
+import { enabledRules, isExcluded, parseConfig, unknownRuleIds, type LoadedConfig } from '../engine/config';
+import { finalize } from '../engine/finalize';
 import { fixInRounds, refusalLines, type FixOutcome } from '../engine/fix-rounds';
+import { newGoParser } from '../engine/parser';
+import type { Finding } from '../engine/rule';
+import { counted, unknownRuleMessage } from '../engine/words';
+import { allRules } from '../rules';
+import { checkFiles, emptyResult, type Batch, type CheckResult, type FileError } from '../node/check';
+import { checkInWorkers, isCheckWorker, serveChecks } from '../node/check-pool';
+import { loadConfig, relativeToRoot } from '../node/config';
+import { initGoForNode } from '../node/grammar';
+import { CHECK_USAGE, parseCheckArgs, RULES_USAGE, USAGE, UsageError, type CheckOptions } from './args';
+import { ByteColumns } from './columns';
 import { unifiedDiff } from './diff';
-import { formatJson, formatSarif, formatText } from './format';
-
-const USAGE = `usage: racelens check [--format text|json|sarif] [--fix | --diff] [--jobs N] [--rules id,...] [--config file] [paths | ./...]
-       racelens rules [--markdown]
-       racelens --version
-
-Finds concurrency and runtime-misuse hazards in Go code.
-Exit status: 0 no findings, 1 findings, 2 usage error or files that could not be read.
-Configuration: the nearest .racelens.json ({"rules": {"<id>": "error|warning|info|off"}, "exclude": [globs]}).
-Suppress one finding with //racelens:ignore <rule-id> <reason> on its line or the line above.
-`;
-
-interface Options { format: 'text' | 'json' | 'sarif'; fix: boolean; diff: boolean; jobs: number; rules: Rule[]; paths: string[]; config?: string }
-
-class UsageError extends Error {}
-
-export function parseArgs(argv: readonly string[]): Options {
-  const opts: Options = { format: 'text', fix: false, diff: false, jobs: os.availableParallelism?.() ?? os.cpus().length, rules: [...allRules], paths: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    const flag = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-    if (flag === '--format' || flag === '-f') {
-      const v = value();
-      if (v !== 'text' && v !== 'json' && v !== 'sarif') throw new UsageError(`unknown format "${v}" (want text, json or sarif)`);
-      opts.format = v;
-    } else if (flag === '--fix') opts.fix = true;
-    else if (flag === '--diff') opts.diff = true;
-    else if (flag === '--jobs' || flag === '-j') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new UsageError('--jobs wants a whole number of at least 1');
-      opts.jobs = n;
-    } else if (flag === '--rules') {
-      const ids = value().split(',').map((s) => s.trim()).filter(Boolean);
-      const unknown = ids.filter((id) => !allRules.some((r) => r.id === id));
-      if (unknown.length) throw new UsageError(`unknown rule ${unknown.join(', ')} (see "racelens rules")`);
-      opts.rules = allRules.filter((r) => ids.includes(r.id));
-    } else if (flag === '--config') opts.config = value();
-    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown flag ${a}`);
-    else opts.paths.push(a);
-  }
-  if (opts.fix && opts.diff) throw new UsageError('--fix and --diff cannot be used together');
-  return opts;
-}
+import { displayPath, formatGithub, formatJson, formatSarif, formatText } from './format';
+import { Output } from './output';
+import { resolveTargets, type Targets } from './targets';
 
 function merge(into: CheckResult, r: CheckResult): void {
   into.findings.push(...r.findings);
   into.errors.push(...r.errors);
   into.files += r.files;
+  into.packages += r.packages;
   into.bytes += r.bytes;
 }
 
-/** Runs the batches on `jobs` worker threads, or inline when one thread is enough. */
-async function runBatches(batches: string[][], opts: Options, overlay?: Map<string, string>): Promise<CheckResult> {
-  const total: CheckResult = { findings: [], errors: [], files: 0, bytes: 0 };
-  const ruleIds = opts.rules.map((r) => r.id);
+/** Runs the batches on `jobs` worker threads, or inline when one thread is enough. Order: see finalize. */
+async function runBatches(batches: readonly Batch[], opts: CheckOptions, overlay?: Map<string, string>): Promise<CheckResult> {
+  const total = emptyResult();
   const jobs = Math.min(opts.jobs, batches.length);
   if (jobs <= 1) {
     await initGoForNode();
@@ -86,32 +44,129 @@ async function runBatches(batches: string[][], opts: Options, overlay?: Map<stri
     }
     return total;
   }
-  await checkInWorkers(batches, { entry: __filename, jobs, ruleIds, overlay }, (_, r) => merge(total, r));
-  total.findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start));
-  total.errors.sort((a, b) => (a.path < b.path ? -1 : 1));
+  await checkInWorkers(batches, { entry: __filename, jobs, ruleIds: opts.rules.map((r) => r.id), overlay }, (_, r) => merge(total, r));
   return total;
 }
 
-/** --fix / --diff: preferred fixes in rounds, each verified on its package (re-analysed alone). */
-async function fixRounds(result: CheckResult, opts: Options): Promise<FixOutcome> {
+/** The config named by --config, or the nearest .racelens.json. */
+function readConfig(opts: CheckOptions, cwd: string): LoadedConfig {
+  if (!opts.config) return loadConfig(cwd);
+  let text: string;
+  try {
+    text = fs.readFileSync(opts.config, 'utf8');
+  } catch (e) {
+    throw new Error(`${opts.config}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  return { config: parseConfig(text, opts.config), root: path.dirname(path.resolve(opts.config)), file: opts.config };
+}
+
+/**
+ * --fix / --diff: preferred fixes in rounds, each verified on its package (re-analysed alone).
+ * Fixes edit only the files being reported on, and never one with syntax errors.
+ */
+async function fixRounds(findings: Finding[], targets: Targets, unparsable: Set<string>, opts: CheckOptions, show: (f: Finding[]) => Finding[]): Promise<FixOutcome> {
+  const batchOf = new Map(targets.batches.map((b) => [path.dirname(b.files[0]), b]));
   await initGoForNode();
   const parser = newGoParser();
-  const filesOf = new Map<string, string[]>();
   try {
     return await fixInRounds({
-      findings: result.findings,
+      findings,
       read: (p) => fs.readFileSync(p, 'utf8'),
       packageOf: (p) => path.dirname(p),
       parser,
+      canEdit: (p) => targets.reported.has(p) && !unparsable.has(p),
       analyzePackage: async (dir, texts) => {
-        if (!filesOf.has(dir)) filesOf.set(dir, expandPaths([dir]).files);
-        const again = await runBatches([filesOf.get(dir)!], { ...opts, jobs: 1 }, new Map(texts));
-        return again.findings;
+        const batch = batchOf.get(dir);
+        if (!batch) return [];
+        const again = await runBatches([batch], { ...opts, jobs: 1 }, new Map(texts));
+        for (const e of again.errors) if (e.kind === 'partial') unparsable.add(e.path);
+        return show(again.findings);
       },
     });
   } finally {
     parser.delete();
   }
+}
+
+/** "3 findings (1 error, 2 warnings) in 4 files, 2 packages; 1 file skipped (0.21s)". */
+function summaryLine(findings: readonly Finding[], result: CheckResult, notices: readonly FileError[], ms: number): string {
+  const bySeverity = (['error', 'warning', 'info'] as const)
+    .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => (s === 'info' ? `${n} info` : counted(n, s)));
+  const head = findings.length ? `${counted(findings.length, 'finding')} (${bySeverity.join(', ')})` : 'no findings';
+  const skipped = new Set(notices.filter((n) => n.kind === 'skipped').map((n) => n.path)).size;
+  const partial = new Set(notices.filter((n) => n.kind === 'partial').map((n) => n.path)).size;
+  const tail = [skipped && `${counted(skipped, 'file')} skipped`, partial && `${counted(partial, 'file')} with syntax errors`].filter(Boolean);
+  return `racelens: ${head} in ${counted(result.files, 'file')}, ${counted(result.packages, 'package')}${tail.length ? `; ${tail.join(', ')}` : ''} (${(ms / 1000).toFixed(2)}s)\n`;
+}
+
+function noticeLine(cwd: string, n: FileError): string {
+  const where = path.isAbsolute(n.path) ? displayPath(cwd, n.path) : n.path;
+  return `racelens: ${where}${n.line ? `:${n.line}:${n.column}` : ''}: ${n.message}\n`;
+}
+
+async function check(opts: CheckOptions, cwd: string, out: Output, err: Output): Promise<number> {
+  const started = Date.now();
+  let loaded: LoadedConfig;
+  try {
+    loaded = readConfig(opts, cwd);
+  } catch (e) {
+    err.write(`racelens: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const knownIds = allRules.map((r) => r.id);
+  for (const id of unknownRuleIds(loaded.config, knownIds)) err.write(`racelens: ${displayPath(cwd, loaded.file ?? '.racelens.json')}: ${unknownRuleMessage(id, knownIds)}\n`);
+  opts.rules = enabledRules(opts.rules, loaded.config);
+  const relative = (p: string) => {
+    const rel = relativeToRoot(loaded.root, p);
+    return rel.startsWith('../') || path.isAbsolute(rel) ? undefined : rel;
+  };
+  const show = (findings: readonly Finding[]) => finalize(findings, loaded.config, relative);
+  const targets = resolveTargets(opts.paths, cwd, (f) => {
+    const rel = relative(f);
+    return rel !== undefined && isExcluded(rel, loaded.config);
+  });
+  const result = await runBatches(targets.batches, opts);
+  const notices = [...targets.errors, ...targets.notices, ...result.errors]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0)));
+  let findings = show(result.findings);
+  let texts = new Map<string, string>();
+  let changed = false;
+  if (opts.fix || opts.diff) {
+    const unparsable = new Set(notices.filter((n) => n.kind === 'partial').map((n) => n.path));
+    const outcome = await fixRounds(findings, targets, unparsable, opts, show);
+    for (const line of refusalLines(outcome.refused, (p) => displayPath(cwd, p))) err.write(`racelens: ${line}\n`);
+    if (outcome.stopped) err.write(`racelens: ${outcome.stopped}\n`);
+    findings = show(outcome.findings);
+    texts = new Map([...outcome.changed].map(([p, c]) => [p, c.after]));
+    changed = outcome.changed.size > 0;
+    if (opts.fix) {
+      for (const [p, after] of texts) fs.writeFileSync(p, after);
+      err.write(`racelens: fixed ${counted(outcome.fixed, 'finding')} in ${counted(outcome.changed.size, 'file')}\n`);
+    } else {
+      for (const [p, { before, after }] of outcome.changed) out.write(unifiedDiff(displayPath(cwd, p), before, after));
+    }
+  }
+  const columns = new ByteColumns((p) => {
+    if (texts.has(p)) return texts.get(p);
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  });
+  if (opts.diff) {
+    if (findings.length) err.write(`racelens: ${counted(findings.length, 'finding')} not fixed (no preferred fix, or a file that does not parse):\n${formatText(findings, cwd, columns)}`);
+  } else if (opts.format === 'json') out.write(formatJson(findings, cwd, columns));
+  else if (opts.format === 'sarif') out.write(formatSarif(findings, opts.rules, cwd, version));
+  else if (opts.format === 'github') out.write(formatGithub(findings, cwd));
+  else out.write(formatText(findings, cwd, columns));
+  for (const n of notices) err.write(noticeLine(cwd, n));
+  if (!opts.quiet) err.write(summaryLine(findings, result, notices, Date.now() - started));
+  const failed = notices.some((n) => n.kind === 'error' || (n.kind === 'skipped' && targets.named.has(n.path)));
+  if (failed) return 2;
+  return findings.length || (opts.diff && changed) ? 1 : 0;
 }
 
 /** The README's rule table, generated from rule metadata. */
@@ -120,56 +175,45 @@ export function rulesMarkdown(): string {
   return ['| Rule | Severity | Title | What it catches |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n';
 }
 
-export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** `racelens rules`: id, severity and title in aligned columns. */
+export function rulesTable(): string {
+  const idWidth = Math.max(...allRules.map((r) => r.id.length)) + 2;
+  const severityWidth = Math.max(...allRules.map((r) => r.severity.length)) + 2;
+  return allRules.map((r) => `${r.id.padEnd(idWidth)}${r.severity.padEnd(severityWidth)}${r.title}\n`).join('');
+}
+
+const HELP_FLAGS = new Set(['--help', '-h']);
+
+export async function main(argv: readonly string[], stdout: Writable = process.stdout, stderr: Writable = process.stderr): Promise<number> {
+  const out = new Output(stdout);
+  const err = new Output(stderr);
   const [command, ...rest] = argv;
   try {
-    if (command === '--version' || command === '-v') { out.write(`racelens ${version}\n`); return 0; }
-    if (!command || command === '--help' || command === '-h' || command === 'help') { (command ? out : err).write(USAGE); return command ? 0 : 2; }
+    if (command === '--version' || command === '-v' || command === 'version') { out.write(`racelens ${version}\n`); return 0; }
+    if (!command) { err.write(USAGE); return 2; }
+    if (HELP_FLAGS.has(command) || command === 'help') {
+      out.write(rest[0] === 'check' ? CHECK_USAGE : rest[0] === 'rules' ? RULES_USAGE : USAGE);
+      return 0;
+    }
     if (command === 'rules') {
-      out.write(rest.includes('--markdown') ? rulesMarkdown() : allRules.map((r) => `${r.id.padEnd(24)} ${r.severity.padEnd(8)} ${r.title}\n`).join(''));
+      if (rest.some((a) => HELP_FLAGS.has(a))) { out.write(RULES_USAGE); return 0; }
+      const unknown = rest.find((a) => a !== '--markdown');
+      if (unknown) throw new UsageError(`unknown flag ${unknown}`, { cause: RULES_USAGE });
+      out.write(rest.includes('--markdown') ? rulesMarkdown() : rulesTable());
       return 0;
     }
     if (command !== 'check') throw new UsageError(`unknown command "${command}"`);
-    const opts = parseArgs(rest);
-    const cwd = process.cwd();
-    let loaded: LoadedConfig;
+    let opts: CheckOptions;
     try {
-      loaded = opts.config ? { config: parseConfig(fs.readFileSync(opts.config, 'utf8'), opts.config), root: path.dirname(path.resolve(opts.config)), file: opts.config } : loadConfig(cwd);
+      opts = parseCheckArgs(rest);
     } catch (e) {
-      err.write(`racelens: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `${opts.config}: no such file` : (e as Error).message}\n`);
-      return 2;
+      if (e instanceof UsageError) throw new UsageError(e.message, { cause: CHECK_USAGE });
+      throw e;
     }
-    opts.rules = enabledRules(opts.rules, loaded.config);
-    const walked = expandPaths(opts.paths, cwd);
-    const files = walked.files.filter((f) => !isExcluded(relativeToRoot(loaded.root, f), loaded.config));
-    const walkErrors = walked.errors;
-    let result = await runBatches(batchesByDirectory(files), opts);
-    result.errors.unshift(...walkErrors.map((e): FileError => ({ ...e, kind: 'error' })));
-    if (opts.fix || opts.diff) {
-      const fixedRun = await fixRounds(result, opts);
-      result = { ...result, findings: fixedRun.findings };
-      if (opts.fix) for (const [p, { after }] of fixedRun.changed) fs.writeFileSync(p, after);
-      for (const line of refusalLines(fixedRun.refused, (p) => path.relative(cwd, p) || p)) err.write(`racelens: ${line}\n`);
-      if (fixedRun.stopped) err.write(`racelens: ${fixedRun.stopped}\n`);
-      if (opts.diff) {
-        for (const [p, { before, after }] of fixedRun.changed) out.write(unifiedDiff(path.relative(cwd, p), before, after));
-        if (fixedRun.changed.size) return result.errors.some((e) => e.kind === 'error') ? 2 : 1;
-      } else {
-        err.write(`racelens: fixed ${fixedRun.fixed} finding${fixedRun.fixed === 1 ? '' : 's'} in ${fixedRun.changed.size} file${fixedRun.changed.size === 1 ? '' : 's'}\n`);
-      }
-    }
-    const findings: Finding[] = applySeverities(result.findings, loaded.config);
-    if (!opts.diff) {
-      if (opts.format === 'json') out.write(formatJson(findings, cwd));
-      else if (opts.format === 'sarif') out.write(formatSarif(findings, opts.rules, cwd, version));
-      else out.write(formatText(findings, cwd));
-    }
-    for (const e of result.errors) err.write(`racelens: ${path.relative(cwd, e.path) || e.path}: ${e.message}\n`);
-    if (result.errors.some((e) => e.kind === 'error')) return 2;
-    if (files.length === 0 && walkErrors.length === 0) err.write('racelens: no .go files found\n');
-    return findings.length ? 1 : 0;
+    if (opts.help) { out.write(CHECK_USAGE); return 0; }
+    return await check(opts, process.cwd(), out, err);
   } catch (e) {
-    if (e instanceof UsageError) { err.write(`racelens: ${e.message}\n\n${USAGE}`); return 2; }
+    if (e instanceof UsageError) { err.write(`racelens: ${e.message}\n\n${typeof e.cause === 'string' ? e.cause : USAGE}`); return 2; }
     err.write(`racelens: ${(e as Error).stack ?? e}\n`);
     return 2;
   }

@@ -26,6 +26,11 @@ export function enabledRules(rules: readonly Rule[], config: RacelensConfig): Ru
   return rules.filter((r) => config.rules?.[r.id] !== 'off');
 }
 
+/** The rule ids the config names that are not among `known` (typos, or rules since renamed). */
+export function unknownRuleIds(config: RacelensConfig, known: readonly string[]): string[] {
+  return Object.keys(config.rules ?? {}).filter((id) => !known.includes(id));
+}
+
 /** Findings with severities as configured. */
 export function applySeverities(findings: Finding[], config: RacelensConfig): Finding[] {
   const rules = config.rules ?? {};

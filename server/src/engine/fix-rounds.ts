@@ -6,7 +6,8 @@
 import type { Parser } from 'web-tree-sitter';
 import type { Finding, Fix } from './rule';
 import type { TextEdit } from './text';
-import { editsByPath, mapOffset, verifyFix } from './verify-fix';
+import { mapThroughEdits } from './shift';
+import { editsByPath, verifyFix } from './verify-fix';
 
 export interface FixLimits { rounds: number; fixesPerFile: number; attemptsPerRound: number }
 export const FIX_LIMITS: FixLimits = { rounds: 100, fixesPerFile: 50, attemptsPerRound: 8 };
@@ -35,6 +36,8 @@ export interface FixRun {
   parser: Parser;
   /** Which findings' preferred fixes to apply (all by default). */
   wanted?(f: Finding): boolean;
+  /** Which files fixes may edit (not one that does not parse, nor one outside the paths asked for); all when not given. */
+  canEdit?(path: string): boolean;
   limits?: Partial<FixLimits>;
 }
 
@@ -42,7 +45,7 @@ interface Span { start: number; end: number }
 
 /** `span` of the old text in the new one, after `edits`. */
 function mapSpan(edits: readonly TextEdit[], span: Span): Span {
-  return { start: mapOffset(edits, span.start).lo, end: mapOffset(edits, span.end).hi };
+  return { start: mapThroughEdits(edits, span.start).lo, end: mapThroughEdits(edits, span.end).hi };
 }
 
 /** The spans of the new text that `edits` wrote. */
@@ -83,7 +86,8 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
   for (; round < limits.rounds; round++) {
     const byPackage = new Map<string, Finding[]>();
     for (const f of findings) {
-      if (!f.fixes.some((x) => x.isPreferred) || isRefused(f) || (run.wanted && !run.wanted(f))) continue;
+      const fix = f.fixes.find((x) => x.isPreferred);
+      if (!fix || isRefused(f) || (run.wanted && !run.wanted(f)) || (run.canEdit && fix.edits.some((e) => !run.canEdit!(e.path)))) continue;
       const pkg = run.packageOf(f.path);
       byPackage.set(pkg, [...(byPackage.get(pkg) ?? []), f]);
     }
@@ -116,7 +120,7 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
           texts.set(p, verdict.changed.get(p)!);
           inserted.set(p, [...(inserted.get(p) ?? []).map((s) => mapSpan(list, s)), ...writtenSpans(list)]);
           fixesIn.set(p, (fixesIn.get(p) ?? 0) + 1);
-          for (const r of refusedAt) if (r.path === p) r.start = mapOffset(list, r.start).lo;
+          for (const r of refusedAt) if (r.path === p) r.start = mapThroughEdits(list, r.start).lo;
         }
         findings = [...findings.filter((f) => run.packageOf(f.path) !== pkg), ...verdict.findings];
         fixed++;

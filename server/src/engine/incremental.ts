@@ -6,6 +6,7 @@
 // package changed, a rule failed), the whole file is checked again.
 import type { Node } from 'web-tree-sitter';
 import type { LoggedChange, LoggedEdit } from './change-log';
+import { shiftFinding } from './shift';
 import type { Package } from './package';
 import type { Finding, Rule } from './rule';
 import { runRules, settleFindings, type AnalysisResult, type RuleFailure } from './run-rules';
@@ -75,24 +76,6 @@ function entriesAt(entries: readonly Entry[], offset: number): number[] {
   return out;
 }
 
-/** Where the text at `offset` is after `edit`: later text moves, deleted text collapses to its start. */
-function mapOffset(offset: number, edit: LoggedEdit): number {
-  if (offset <= edit.start) return offset;
-  if (offset >= edit.end) return offset + edit.text.length - (edit.end - edit.start);
-  return edit.start;
-}
-
-function mapFinding(f: Finding, edit: LoggedEdit, path: string): Finding {
-  const at = (o: number) => mapOffset(o, edit);
-  return {
-    ...f,
-    start: at(f.start),
-    end: at(f.end),
-    related: f.related.map((r) => (r.path === path ? { ...r, start: at(r.start), end: at(r.end) } : r)),
-    fixes: f.fixes.map((fix) => ({ ...fix, edits: fix.edits.map((e) => (e.path === path ? { ...e, start: at(e.start), end: at(e.end) } : e)) })),
-  };
-}
-
 /** Every offset a finding has in `path`: where it is, its related locations, its fixes' edits. */
 function offsetsIn(f: Finding, path: string): number[] {
   const out = [f.start, f.end];
@@ -131,7 +114,7 @@ function replay(base: Baseline, changes: readonly LoggedChange[], path: string):
         if (e.body) { e.body.start += delta; e.body.end += delta; }
       }
     }
-    base.findings = base.findings.map((f) => mapFinding(f, change, path));
+    base.findings = base.findings.map((f) => shiftFinding(f, change, path));
   }
   return { edited, reparses };
 }

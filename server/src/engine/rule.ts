@@ -3,6 +3,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Fact } from './fact';
 import type { Package } from './package';
 import type { SourceFile } from './source-file';
+import type { Suppression } from './suppress';
 import type { Range, Span, TextEdit } from './text';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -30,6 +31,21 @@ export interface Rule {
   /** The facts (engine/fact.ts) the rule asks its pass for, as go/analysis' Requires. */
   requires?: readonly Fact<unknown>[];
   run(pass: Pass): void;
+  /**
+   * For a rule about the suppression comments themselves: its findings, made once the other
+   * rules' findings were matched against the comments (engine/run-rules.ts settleFindings).
+   */
+  checkSuppressions?(pass: SuppressionPass): Finding[];
+}
+
+/** What checkSuppressions sees: the files, their suppression comments, which of them silenced something. */
+export interface SuppressionPass {
+  readonly files: readonly SourceFile[];
+  suppressionsOf(file: SourceFile): readonly Suppression[];
+  /** The suppressions that silenced a finding in this run. */
+  readonly used: ReadonlySet<Suppression>;
+  /** The ids of the rules that ran. */
+  readonly ran: ReadonlySet<string>;
 }
 
 export interface FileEdit extends TextEdit { path: string }

@@ -1,11 +1,12 @@
 // The two halves of an analysis: running rules (each in its own pass; a rule that throws costs
 // only its own findings), then settling what they reported (generated files, suppressions, the
-// unused-suppression findings, order). analyze() and incremental.ts compose them.
+// findings of rules about suppressions, order). analyze() and incremental.ts compose them.
 import { FactStore } from './fact';
+import { compareFindings } from './finalize';
 import type { Package } from './package';
 import type { Finding, Pass, RelatedInfo, Report, Rule } from './rule';
 import type { SourceFile } from './source-file';
-import { deleteComment, readSuppressions, suppresses, UNUSED_SUPPRESSION, type Suppression } from './suppress';
+import { readSuppressions, suppresses, type Suppression } from './suppress';
 import type { Span } from './text';
 
 export interface RuleFailure { ruleId: string; error: unknown }
@@ -82,15 +83,13 @@ export function runRules(pkg: Package, files: readonly SourceFile[], rules: read
 
 /**
  * What the user sees of the findings reported on `files` by `rules`: none in generated files,
- * none silenced by a suppression comment, a finding for each racelens suppression that silenced
- * nothing (when unused-suppression ran), sorted by path, offset and rule.
+ * none silenced by a suppression comment, the findings of rules about the comments themselves
+ * (unused-suppression), in the one order of engine/finalize.ts.
  */
 export function settleFindings(pkg: Package, files: readonly SourceFile[], rules: readonly Rule[], reported: readonly Finding[]): Finding[] {
   // Generated files take part (their declarations matter) but nobody edits them: no findings.
   const generated = new Set(pkg.files.filter((f) => f.isGenerated).map((f) => f.path));
   const findings = generated.size ? reported.filter((f) => !generated.has(f.path)) : reported;
-  const ran = new Set(rules.map((r) => r.id));
-  const reportsUnused = ran.has(UNUSED_SUPPRESSION);
   // Read only where needed: a file without findings has nothing to silence.
   const suppressions = new Map<string, Suppression[]>();
   const suppressionsOf = (file: SourceFile) => {
@@ -106,20 +105,8 @@ export function settleFindings(pkg: Package, files: readonly SourceFile[], rules
     if (s) used.add(s);
     return !s;
   });
-  // A racelens suppression that silences nothing is stale: say so, for rules that ran.
-  if (reportsUnused) {
-    for (const file of files) {
-      for (const s of suppressionsOf(file)) {
-        if (used.has(s) || s.kind !== 'racelens' || (s.rules !== 'all' && ![...s.rules].some((id) => ran.has(id)))) continue;
-        const ids = s.rules === 'all' ? 'any rule' : [...s.rules].join(', ');
-        kept.push({
-          ruleId: UNUSED_SUPPRESSION, severity: 'info', path: file.path, start: s.start, end: s.end,
-          range: file.rangeOf(s.start, s.end), message: `this suppression of ${ids} matches no finding; remove it`,
-          related: [], fixes: [{ title: 'Remove the unused suppression', edits: [{ path: file.path, ...deleteComment(file.text, s.start, s.end) }], isPreferred: true, safe: true }],
-        });
-      }
-    }
-  }
-  kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start || a.ruleId.localeCompare(b.ruleId)));
+  const ran = new Set(rules.map((r) => r.id));
+  for (const rule of rules) if (rule.checkSuppressions) kept.push(...rule.checkSuppressions({ files, suppressionsOf, used, ran }));
+  kept.sort(compareFindings);
   return kept;
 }

@@ -6,9 +6,6 @@ import { query } from './parser';
 import type { Finding } from './rule';
 import type { SourceFile } from './source-file';
 
-/** The id findings about stale suppressions carry (rules/unused-suppression.ts documents it). */
-export const UNUSED_SUPPRESSION = 'unused-suppression';
-
 export interface Suppression {
   /** 0-based line whose findings it silences; -1 for file-wide. */
   line: number;

@@ -3,6 +3,7 @@
 // editor's code actions, fix-all and `racelens check --fix/--diff` all ask this one function.
 import type { Parser } from 'web-tree-sitter';
 import type { FileEdit, Finding, Fix } from './rule';
+import { mapThroughEdits } from './shift';
 import { applyEdits, editsOverlap, type TextEdit } from './text';
 
 /** How large one fix may be: beyond this it is a runaway, not a repair. */
@@ -35,24 +36,9 @@ export function editsByPath(edits: readonly FileEdit[]): Map<string, FileEdit[]>
   return byPath;
 }
 
-/**
- * Where `offset` of the old text lands in the new one: [lo, hi]. Untouched text moves by the
- * edits before it (lo = hi); an offset inside a replaced span, or at an insertion point, may be
- * anywhere in the new text of that edit.
- */
-export function mapOffset(edits: readonly TextEdit[], offset: number): { lo: number; hi: number } {
-  let delta = 0;
-  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
-    if (offset < e.start) break;
-    if (offset === e.start || offset < e.end) return { lo: e.start + delta, hi: e.start + delta + e.newText.length };
-    delta += e.newText.length - (e.end - e.start);
-  }
-  return { lo: offset + delta, hi: offset + delta };
-}
-
 const sameFinding = (edits: ReadonlyMap<string, readonly TextEdit[]>, before: Finding, after: Finding): boolean => {
   if (before.ruleId !== after.ruleId || before.path !== after.path) return false;
-  const { lo, hi } = mapOffset(edits.get(before.path) ?? [], before.start);
+  const { lo, hi } = mapThroughEdits(edits.get(before.path) ?? [], before.start);
   return after.start >= lo && after.start <= hi;
 };
 

@@ -2,11 +2,17 @@
 import { CodeActionKind, DiagnosticSeverity, type CodeAction, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
 import type { Finding, Fix } from '../engine/rule';
 import type { SourceFile } from '../engine/source-file';
-import { docsUrl } from '../rules';
+import { docsUrl, ruleById } from '../rules';
 
 const SEVERITY = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information };
 
+/** Related places worth a click: not one on the finding's own line. */
+function elsewhere(f: Finding): Finding['related'] {
+  return f.related.filter((r) => r.path !== f.path || r.range.start.line !== f.range.start.line);
+}
+
 export function toDiagnostic(f: Finding, uriOf: (path: string) => string): Diagnostic {
+  const related = elsewhere(f);
   return {
     range: f.range,
     severity: SEVERITY[f.severity],
@@ -14,10 +20,17 @@ export function toDiagnostic(f: Finding, uriOf: (path: string) => string): Diagn
     codeDescription: { href: docsUrl(f.ruleId) },
     source: 'racelens',
     message: f.message,
-    relatedInformation: f.related.length
-      ? f.related.map((r) => ({ location: { uri: uriOf(r.path), range: r.range }, message: r.message }))
+    relatedInformation: related.length
+      ? related.map((r) => ({ location: { uri: uriOf(r.path), range: r.range }, message: r.message }))
       : undefined,
   };
+}
+
+/** A finding's hover: the rule's title, its severity and id (a link to its page), its short doc. */
+export function hoverMarkdown(f: Finding): string {
+  const rule = ruleById(f.ruleId);
+  const title = rule?.title ?? f.ruleId;
+  return `**${title}**\n\nracelens ${f.severity} · [${f.ruleId}](${docsUrl(f.ruleId)})\n\n${rule?.doc ?? ''}`.trimEnd();
 }
 
 /**

@@ -1,20 +1,24 @@
 // The racelens language server: incremental sync, debounced analysis per directory, diagnostics
 // for open and closed files (workspace scan, file watching), quick-fixes, ignore/explain actions,
-// fix-all, hover and a status notification. Runs wherever its host runs: Node (lsp/main.ts) or a
+// fix-all, hover and a status notification. Runs wherever its host runs: Node (node/main.ts) or a
 // browser web worker (browser/main.ts); one server per process or worker.
 import {
-  CodeActionKind, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, TextDocumentSyncKind,
+  CodeActionKind, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, MessageType, ShowMessageNotification, TextDocumentSyncKind,
   type CodeAction, type Connection, type Diagnostic, type Hover, type InitializeResult,
 } from 'vscode-languageserver';
 import { version } from '../../../package.json';
-import { applySeverities, enabledRules, isExcluded, type RacelensConfig } from '../engine/config';
+import { enabledRules, isExcluded, unknownRuleIds, type RacelensConfig } from '../engine/config';
+import { compareFindings, finalize } from '../engine/finalize';
+import { editTouches, shiftFinding } from '../engine/shift';
+import { counted, unknownRuleMessage } from '../engine/words';
+import { STATUS, type Status } from '../protocol';
 import { newGoParser } from '../engine/parser';
 import type { Finding, Rule } from '../engine/rule';
 import type { Parser } from 'web-tree-sitter';
 import type { SourceFile, TextChange } from '../engine/source-file';
-import { docsUrl, ruleById } from '../rules';
+import { ruleById } from '../rules';
 import { explainAction, FIX_ALL_KIND, fixAllAction, ignoreAction, quickFixActions } from './actions';
-import { toDiagnostic } from './convert';
+import { hoverMarkdown, toDiagnostic } from './convert';
 import { fixAllText } from './fix-all';
 import { offeredFix } from './verify-actions';
 import type { ClosedDirResult, ServerHost } from './host';
@@ -91,16 +95,10 @@ function scheduleTyping(uri: string): void {
   schedule(dir, Math.max(PACKAGE_RULE_DELAY_MS, settings.debounceMs));
 }
 
-function shiftFindings(findings: Finding[], changes: readonly TextChange[]): Finding[] {
+/** Findings moved along the edits since they were computed; those an edit touched wait for the next analysis. */
+function shiftFindings(findings: Finding[], changes: readonly TextChange[], path: string): Finding[] {
   let out = findings;
-  for (const c of changes) {
-    const delta = c.text.length - (c.end - c.start);
-    out = out.flatMap((f) => {
-      if (f.end <= c.start && !(f.start === f.end && f.start === c.start)) return [f];
-      if (f.start >= c.end) return [{ ...f, start: f.start + delta, end: f.end + delta }];
-      return []; // the edit touched it: the next full analysis decides
-    });
-  }
+  for (const c of changes) out = out.filter((f) => !editTouches(f, c)).map((f) => shiftFinding(f, c, path));
   return out;
 }
 
@@ -108,6 +106,11 @@ function shiftFindings(findings: Finding[], changes: readonly TextChange[]): Fin
 function excluded(root: string, p: string, config: RacelensConfig): boolean {
   const rel = host.relative(root, p);
   return rel !== undefined && isExcluded(rel, config);
+}
+
+/** The findings as the configuration rooted at `root` shows them (engine/finalize.ts). */
+function finalized(findings: readonly Finding[], config: RacelensConfig, root: string): Finding[] {
+  return finalize(findings, config, (p) => host.relative(root, p));
 }
 
 async function analyzeEdited(uri: string): Promise<void> {
@@ -118,10 +121,10 @@ async function analyzeEdited(uri: string): Promise<void> {
   if (!doc || excluded(root, doc.file.path, config)) return;
   const result = await workspace.analyzeDir(dir, enabledRules(fileRules, config), false, new Set([doc.file.path]));
   for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
-  const mine = applySeverities(result.findings, config).filter((f) => f.path === doc.file.path);
+  const mine = finalized(result.findings, config, root).filter((f) => f.path === doc.file.path);
   const kept = (carried.get(uri) ?? []).map((f) => ({ ...f, range: doc.file.rangeOf(f.start, f.end), related: [], fixes: [] }));
   const files = new Map(result.files.map((f) => [f.path, f]));
-  const findings = [...mine, ...kept].sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId));
+  const findings = [...mine, ...kept].sort(compareFindings);
   publish(uri, doc.version, findings, files, new Map([[doc.file.path, doc.version]]), skippedNotice(doc.file));
   sendStatus();
 }
@@ -143,14 +146,14 @@ async function analyzeDir(dir: string, transient: boolean): Promise<void> {
     : { dir, files: workspace.openDocuments().filter((d) => workspace!.dirOf(d.uri) === dir).map((d) => d.file), findings: [], failures: [] };
   if (analysisSeq.get(dir) !== seq) return;
   for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
-  const findings = applySeverities(result.findings, config);
+  const findings = finalized(result.findings, config, root);
   const files = new Map(result.files.map((f) => [f.path, f]));
   const open = workspace.openDocuments().filter((d) => files.has(d.file.path));
   const openVersions = new Map(open.map((d) => [d.file.path, d.version]));
   for (const file of result.files) {
     const uri = workspace.uriOf(file.path);
     const doc = workspace.document(uri);
-    const mine = excluded(root, file.path, config) ? [] : findings.filter((f) => f.path === file.path);
+    const mine = findings.filter((f) => f.path === file.path);
     if (doc) carried.set(uri, mine.filter((f) => packageRuleIds.has(f.ruleId)));
     publish(uri, doc?.version, mine, files, openVersions, doc ? skippedNotice(file) : undefined);
   }
@@ -202,7 +205,8 @@ function sendStatus(): void {
       if (f.severity === 'error') errors++; else if (f.severity === 'warning') warnings++; else infos++;
     }
   }
-  void connection.sendNotification('racelens/status', { state: scanning ? 'scanning' : settings.enable ? 'ready' : 'disabled', errors, warnings, infos });
+  const status: Status = { state: scanning ? 'scanning' : settings.enable ? 'ready' : 'disabled', errors, warnings, infos };
+  void connection.sendNotification(STATUS, status);
 }
 
 /** Analyses every .go file of the workspace folders, a directory at a time, with progress. */
@@ -217,7 +221,8 @@ async function scanWorkspace(): Promise<void> {
   const filesByDir = new Map<string, string[]>();
   for (const f of found.flat()) {
     const dir = host.dirname(f);
-    filesByDir.get(dir)?.push(f) ?? filesByDir.set(dir, [f]);
+    const list = filesByDir.get(dir);
+    if (list) list.push(f); else filesByDir.set(dir, [f]);
   }
   const dirs = [...filesByDir.keys()];
   progress?.begin('racelens', 0, `Checking ${dirs.length} packages`, false);
@@ -237,7 +242,7 @@ async function scanWorkspace(): Promise<void> {
     })(),
     analyzeInWorkers(closed, advance),
   ]);
-  connection.console.info(`racelens: checked ${dirs.length} packages in ${Date.now() - t0} ms (${host.analyzeClosedDirs ? closed.size : 0} on worker threads)`);
+  connection.console.info(`racelens: checked ${counted(dirs.length, 'package')} in ${Date.now() - t0} ms (${host.analyzeClosedDirs ? closed.size : 0} on worker threads)`);
   progress?.done();
   scanning = false;
   sendStatus();
@@ -249,7 +254,8 @@ async function analyzeInWorkers(dirs: ReadonlyMap<string, readonly string[]>, ad
   const groups = new Map<string, Map<string, readonly string[]>>();
   for (const [dir, files] of dirs) {
     const key = enabledRules(allRules, (await configs.forDir(dir)).config).map((r) => r.id).join(',');
-    groups.get(key)?.set(dir, files) ?? groups.set(key, new Map([[dir, files]]));
+    const group = groups.get(key);
+    if (group) group.set(dir, files); else groups.set(key, new Map([[dir, files]]));
   }
   const started = new Map([...dirs.keys()].map((d) => [d, analysisSeq.get(d) ?? 0]));
   const publishClosed = async (r: ClosedDirResult) => {
@@ -259,9 +265,9 @@ async function analyzeInWorkers(dirs: ReadonlyMap<string, readonly string[]>, ad
     if (workspace!.hasOpenDocumentIn(r.dir) || (analysisSeq.get(r.dir) ?? 0) !== started.get(r.dir)) return;
     knownDirs.add(r.dir);
     const { config, root } = await configs.forDir(r.dir);
-    const findings = applySeverities(r.findings, config);
+    const findings = finalized(r.findings, config, root);
     for (const p of r.paths) {
-      publish(workspace!.uriOf(p), undefined, excluded(root, p, config) ? [] : findings.filter((f) => f.path === p), new Map());
+      publish(workspace!.uriOf(p), undefined, findings.filter((f) => f.path === p), new Map());
     }
     sendStatus();
   };
@@ -281,6 +287,22 @@ function overlaps(d: Diagnostic, range: { start: { line: number; character: numb
   return !before(d.range.end, range.start) && !before(range.end, d.range.start);
 }
 
+/** A warning for the user. A notification: nothing waits for it to be dismissed, and a client without message requests is fine. */
+function warn(message: string): void {
+  void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `racelens: ${message}` });
+}
+
+const warnedRuleIds = new Set<string>();
+
+/** A mistyped rule id in .racelens.json or racelens.rules silently does nothing: say so, once per source and content. */
+function warnUnknownRuleIds(source: string, config: RacelensConfig): void {
+  const key = `${source}\u0000${JSON.stringify(config.rules ?? {})}`;
+  if (warnedRuleIds.has(key)) return;
+  warnedRuleIds.add(key);
+  const known = allRules.map((r) => r.id);
+  for (const id of unknownRuleIds(config, known)) warn(`${source}: ${unknownRuleMessage(id, known)}`);
+}
+
 /** Starts the server on a connection; `rules` are the rules to run (tests may add one). */
 export function startServer(conn: Connection, serverHost: ServerHost, rules: readonly Rule[]): void {
   connection = conn;
@@ -288,7 +310,12 @@ export function startServer(conn: Connection, serverHost: ServerHost, rules: rea
   allRules = rules;
   fileRules = rules.filter((r) => r.scope !== 'package');
   packageRuleIds = new Set(rules.filter((r) => r.scope === 'package').map((r) => r.id));
-  configs = new ConfigResolver(settings, (dir) => host.loadConfig(dir), (m) => void connection.window.showWarningMessage(`racelens: ${m}`));
+  // A notification: nothing waits for the user to dismiss it, and a client without message requests is fine.
+  configs = new ConfigResolver(settings, async (dir) => {
+    const loaded = await host.loadConfig(dir);
+    if (loaded.file) warnUnknownRuleIds(loaded.file, loaded.config);
+    return loaded;
+  }, warn);
   ready = new Promise<unknown>((resolve) => { initialize = resolve; })
     .then((options) => host.initGo(options))
     .then(() => { workspace = new GoWorkspace(newGoParser(), host); });
@@ -302,6 +329,7 @@ function registerHandlers(): void {
     clientHasFolders = !!params.capabilities.workspace?.workspaceFolders;
     clientHasDocumentChanges = !!params.capabilities.workspace?.workspaceEdit?.documentChanges;
     settings = readSettings(params.initializationOptions, DEFAULT_SETTINGS);
+    warnUnknownRuleIds('racelens.rules', { rules: settings.rules });
     initialize(params.initializationOptions);
     configs.update(settings);
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => f.uri).filter((u) => host.inWorkspace(u));
@@ -341,6 +369,7 @@ function registerHandlers(): void {
     const raw = (change.settings as { racelens?: unknown } | undefined)?.racelens;
     if (raw) {
       settings = readSettings(raw, settings);
+      warnUnknownRuleIds('racelens.rules', { rules: settings.rules });
       configs.update(settings);
     }
     if (!settings.enable) {
@@ -363,7 +392,8 @@ function registerHandlers(): void {
     await ready;
     const applied = workspace!.changeDocument(td.uri, td.version, contentChanges as Parameters<GoWorkspace['changeDocument']>[2]);
     if (!applied) return;
-    carried.set(td.uri, shiftFindings(carried.get(td.uri) ?? [], applied));
+    const path = workspace!.document(td.uri)?.file.path;
+    if (path) carried.set(td.uri, shiftFindings(carried.get(td.uri) ?? [], applied, path));
     if (settings.run === 'onType') scheduleTyping(td.uri);
   });
 
@@ -439,7 +469,8 @@ function registerHandlers(): void {
       const fixes = await Promise.all(f.fixes.map((fix) => offeredFix(() => (verifyParser ??= newGoParser()), () => pkg, f, fix)));
       actions.push(...quickFixActions({ ...f, fixes }, d, fileOf, (p) => workspace!.uriOf(p), versionOf));
       const file = pub.files.get(f.path);
-      if (file && f.ruleId !== 'unused-suppression') actions.push(ignoreAction(f, d, file, textDocument.uri));
+      // A finding about a suppression comment is not itself suppressed by another comment.
+      if (file && !ruleById(f.ruleId)?.checkSuppressions) actions.push(ignoreAction(f, d, file, textDocument.uri));
       actions.push(explainAction(f, d));
     }
     return actions;
@@ -452,11 +483,7 @@ function registerHandlers(): void {
       .map((d, i) => ({ d, f: pub.findings[i] }))
       .filter(({ d }) => overlaps(d, { start: position, end: position }));
     if (!hits.length) return null;
-    const parts = hits.map(({ f }) => {
-      const rule = ruleById(f.ruleId);
-      return `**racelens: ${rule?.title ?? f.ruleId}** (\`${f.ruleId}\`, ${f.severity})\n\n${rule?.doc ?? ''}\n\n[Rule documentation](${docsUrl(f.ruleId)})`;
-    });
-    return { contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') } };
+    return { contents: { kind: 'markdown', value: hits.map(({ f }) => hoverMarkdown(f)).join('\n\n---\n\n') } };
   });
 
   connection.onShutdown(() => workspace?.dispose());

@@ -3,7 +3,8 @@
 // object, so moving the cursor does not re-analyse.
 import type { Parser } from 'web-tree-sitter';
 import { analyze } from '../engine/analyze';
-import { applySeverities, enabledRules, type RacelensConfig } from '../engine/config';
+import { enabledRules, type RacelensConfig } from '../engine/config';
+import { finalize } from '../engine/finalize';
 import { groupIntoPackages } from '../engine/package';
 import type { Finding, Fix, Rule } from '../engine/rule';
 import { SourceFile } from '../engine/source-file';
@@ -16,7 +17,7 @@ export function analyzeForFixes(
   const files = [...texts].map(([p, t]) => SourceFile.parse(parser, p, t));
   try {
     const findings = groupIntoPackages(files, () => goVersion).flatMap((pkg) => analyze(pkg, enabledRules(rules, config)).findings);
-    return applySeverities(findings, config);
+    return finalize(findings, config);
   } finally {
     for (const f of files) f.dispose();
   }

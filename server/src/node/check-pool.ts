@@ -3,7 +3,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
 import { newGoParser } from '../engine/parser';
 import { allRules } from '../rules';
-import { checkFiles, type CheckResult } from './check';
+import { checkFiles, type Batch, type CheckResult } from './check';
 import { initGoForNode } from './grammar';
 
 interface WorkerInput { racelensCheckWorker: true; ruleIds: readonly string[]; overlay?: ReadonlyMap<string, string> }
@@ -20,14 +20,14 @@ export interface PoolOptions {
 interface WorkerReply { result: CheckResult; retire: boolean }
 
 /** Hands out the batches, largest first as given, to `jobs` workers; reports each batch's result. */
-export async function checkInWorkers(batches: readonly string[][], opts: PoolOptions, onResult: (batch: string[], result: CheckResult) => void): Promise<void> {
+export async function checkInWorkers(batches: readonly Batch[], opts: PoolOptions, onResult: (batch: Batch, result: CheckResult) => void): Promise<void> {
   const queue = [...batches];
   const jobs = Math.max(1, Math.min(opts.jobs, queue.length));
   const input: WorkerInput = { racelensCheckWorker: true, ruleIds: opts.ruleIds, overlay: opts.overlay };
   await Promise.all(Array.from({ length: jobs }, () => new Promise<void>((resolve, reject) => {
     const start = () => {
       const worker = new Worker(opts.entry, { workerData: input });
-      let current: string[] | undefined;
+      let current: Batch | undefined;
       let finished = false;
       const next = () => {
         current = queue.shift();
@@ -75,7 +75,7 @@ export async function serveChecks(): Promise<void> {
   const rules = allRules.filter((r) => ruleIds.includes(r.id));
   await initGoForNode();
   const parser = newGoParser();
-  parentPort!.on('message', (batch: string[]) => {
+  parentPort!.on('message', (batch: Batch) => {
     const result = checkFiles(parser, batch, rules, overlay);
     const reply: WorkerReply = { result, retire: process.memoryUsage().external > RETIRE_ABOVE_BYTES };
     parentPort!.postMessage(reply);

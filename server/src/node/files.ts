@@ -1,8 +1,7 @@
 // Finding Go files on disk the way the go tool sees a tree, and reading go.mod versions.
 import * as fs from 'fs';
 import * as path from 'path';
-
-const SKIP_DIRS = new Set(['vendor', 'testdata', 'node_modules']);
+import { goDirective, skipsDir } from '../engine/go-tree';
 
 export interface WalkResult { files: string[]; errors: { path: string; message: string }[] }
 
@@ -24,6 +23,13 @@ export function expandPaths(args: readonly string[], cwd = process.cwd()): WalkR
     if (stat.isFile()) add(target);
     else walk(target, target, recursive, add, out.errors);
   }
+  return out;
+}
+
+/** The .go files in `dir`, and in its subdirectories when `recursive`, as the go tool sees a tree. */
+export function goFilesIn(dir: string, recursive: boolean): WalkResult {
+  const out: WalkResult = { files: [], errors: [] };
+  walk(dir, dir, recursive, (f) => out.files.push(f), out.errors);
   return out;
 }
 
@@ -53,7 +59,7 @@ function walk(root: string, dir: string, recursive: boolean, add: (f: string) =>
       }
     }
     if (isDir) {
-      if (recursive && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.') && !e.name.startsWith('_')) walk(root, full, true, add, errors);
+      if (recursive && !skipsDir(e.name)) walk(root, full, true, add, errors);
     } else if (isFile && e.name.endsWith('.go')) {
       add(full);
     }
@@ -68,7 +74,7 @@ export function goVersionFor(dir: string): string | undefined {
   let version: string | undefined;
   try {
     const mod = fs.readFileSync(path.join(dir, 'go.mod'), 'utf8');
-    version = /^go\s+(\d+\.\d+(?:\.\d+)?)\s*$/m.exec(mod)?.[1] ?? '';
+    version = goDirective(mod);
   } catch {
     const parent = path.dirname(dir);
     version = parent === dir ? undefined : goVersionFor(parent);

@@ -50,9 +50,9 @@ export function nodeHost(entry: string): ServerHost {
     analyzeClosedDirs: async (dirs, ruleIds, onResult) => {
       // One core stays with the server, so typing is answered while the workspace is checked.
       const jobs = Math.max(1, (os.availableParallelism?.() ?? os.cpus().length) - 1);
-      const batches = [...dirs.values()].map((files) => [...files]).sort((a, b) => b.length - a.length);
+      const batches = [...dirs.values()].map((files) => ({ files: [...files] })).sort((a, b) => b.files.length - a.files.length);
       await checkInWorkers(batches, { entry, jobs, ruleIds }, (batch, r) => {
-        onResult({ dir: path.dirname(batch[0]), paths: batch, findings: r.findings, errors: r.errors.filter((e) => e.kind === 'error').map((e) => `${e.path}: ${e.message}`) });
+        onResult({ dir: path.dirname(batch.files[0]), paths: batch.files, findings: r.findings, errors: r.errors.filter((e) => e.kind === 'error').map((e) => `${e.path}: ${e.message}`) });
       });
     },
   };

@@ -13,7 +13,7 @@ import { sharedVarSwap } from './shared-state/shared-var-swap';
 import { syncmapCheckThenAct } from './shared-state/syncmap-check-then-act';
 import { unguardedAccess } from './shared-state/unguarded-access';
 import { unsafePointerCast } from './runtime/unsafe-pointer-cast';
-import { unusedSuppression } from './unused-suppression';
+import { unusedSuppressionRule } from './unused-suppression';
 import { writeUnderRlock } from './shared-state/write-under-rlock';
 import { waitgroupAddInGoroutine } from './goroutines/waitgroup-add-in-goroutine';
 import { contextBackgroundInHandler } from './goroutines/context-background-in-handler';
@@ -39,8 +39,10 @@ export const allRules: readonly Rule[] = [
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,
   // Suppressions
-  unusedSuppression,
+  unusedSuppressionRule(() => ruleIds),
 ];
+
+const ruleIds: ReadonlySet<string> = new Set(allRules.map((r) => r.id));
 
 export function ruleById(id: string): Rule | undefined {
   return allRules.find((r) => r.id === id);

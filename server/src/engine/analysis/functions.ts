@@ -46,9 +46,7 @@ export class FuncUnit {
 
   /** The declaration this unit is, or is nested in. */
   get outermost(): FuncUnit {
-    let u: FuncUnit = this;
-    while (u.parent) u = u.parent;
-    return u;
+    return this.parent ? this.parent.outermost : this;
   }
 
   /** `T.m`, `f`, or `a function literal in T.m` for messages. */

@@ -258,7 +258,7 @@ function rootIdentifier(expr: Node): Node | null {
 
 /** The destination `&v` is stored into when it outlives the iteration: `xs = append(xs, &v)`, `m[k] = &v`. */
 function storedInto(addr: Node, loop: Node): Node | undefined {
-  let p = addr.parent;
+  const p = addr.parent;
   let dest: Node | null = null;
   let stmt: Node | null = null;
   if (p?.type === 'argument_list') {

@@ -16,7 +16,7 @@ const NESTED_WRITES = `[
 ]`;
 
 /** Lines with `x[a][b] op= ...` or `x[a][b]++`: the query runs on those lines only. */
-const ANCHOR = /\]\s*\[[^\n]*\]\s*(\+\+|--|(<<|>>|&\^|[-+*\/%&|^])?=(?!=))/;
+const ANCHOR = /\]\s*\[[^\n]*\]\s*(\+\+|--|(<<|>>|&\^|[-+*/%&|^])?=(?!=))/;
 
 const IDENTIFIERS = '(identifier) @id';
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);

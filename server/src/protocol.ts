@@ -1,3 +1,10 @@
+// The messages between the extension's clients and the language server, beyond LSP itself.
+
+/** Server → client notification: the counts behind the status-bar item. */
+export const STATUS = 'racelens/status';
+
+export interface Status { state: 'scanning' | 'ready' | 'disabled'; errors: number; warnings: number; infos: number }
+
 // Requests the browser server sends its client to read the workspace: a web worker has no file
 // system, so the client answers them with vscode.workspace.fs. URIs are strings throughout.
 

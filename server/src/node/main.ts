@@ -2,10 +2,10 @@
 // again as a worker thread, the same bundle analyses closed directories for the workspace scan.
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import type { Rule } from '../engine/rule';
-import { isCheckWorker, serveChecks } from '../node/check-pool';
-import { nodeHost } from '../node/host';
+import { startServer } from '../lsp/server';
 import { allRules } from '../rules';
-import { startServer } from './server';
+import { isCheckWorker, serveChecks } from './check-pool';
+import { nodeHost } from './host';
 
 /**
  * Test hook: RACELENS_FAULT=throw-rule adds a rule that always throws, to prove one broken rule
