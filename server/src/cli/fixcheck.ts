@@ -9,7 +9,7 @@ import { newGoParser } from '../engine/parser';
 import type { Fix } from '../engine/rule';
 import { verifyFix } from '../engine/verify-fix';
 import { batchesByDirectory, checkFiles } from '../node/check';
-import { expandPaths } from '../node/files';
+import { goFilesIn } from '../node/files';
 import { initGoForNode } from '../node/grammar';
 import { allRules } from '../rules';
 
@@ -54,7 +54,7 @@ export async function fixCheck(root: string, log: (line: string) => void = () =>
   const parser = newGoParser();
   const counts: FixCheckCounts = { packages: 0, findings: 0, preferred: 0, offered: 0, unparsable: 0, ownKept: 0, newFindings: 0, runaway: 0, otherRefusals: 0, notGofmtClean: 0, refusals: [] };
   try {
-    for (const batch of batchesByDirectory(expandPaths([path.join(root, '...')]).files)) {
+    for (const batch of batchesByDirectory(goFilesIn(path.resolve(root), true).files)) {
       const files = batch.files;
       counts.packages++;
       const before = checkFiles(parser, batch, allRules).findings;

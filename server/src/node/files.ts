@@ -5,27 +5,6 @@ import { goDirective, skipsDir } from '../engine/go-tree';
 
 export interface WalkResult { files: string[]; errors: { path: string; message: string }[] }
 
-/** Expands CLI arguments (`./...`, a dir/..., a dir, or a .go file) into .go files. */
-export function expandPaths(args: readonly string[], cwd = process.cwd()): WalkResult {
-  const out: WalkResult = { files: [], errors: [] };
-  const seen = new Set<string>();
-  const add = (f: string) => { if (!seen.has(f)) { seen.add(f); out.files.push(f); } };
-  for (const arg of args.length ? args : ['./...']) {
-    const recursive = arg === '...' || arg.endsWith('/...');
-    const target = path.resolve(cwd, recursive ? arg.slice(0, -3) || '.' : arg);
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(target);
-    } catch (e) {
-      out.errors.push({ path: arg, message: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(e) });
-      continue;
-    }
-    if (stat.isFile()) add(target);
-    else walk(target, target, recursive, add, out.errors);
-  }
-  return out;
-}
-
 /** The .go files in `dir`, and in its subdirectories when `recursive`, as the go tool sees a tree. */
 export function goFilesIn(dir: string, recursive: boolean): WalkResult {
   const out: WalkResult = { files: [], errors: [] };

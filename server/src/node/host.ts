@@ -8,7 +8,7 @@ import type { ServerHost } from '../lsp/host';
 import { readGoFile } from './check';
 import { checkInWorkers } from './check-pool';
 import { loadConfig, relativeToRoot } from './config';
-import { clearGoModCache, expandPaths, goVersionFor } from './files';
+import { clearGoModCache, goFilesIn, goVersionFor } from './files';
 import { initGoForNode } from './grammar';
 
 export function nodeHost(entry: string): ServerHost {
@@ -31,7 +31,7 @@ export function nodeHost(entry: string): ServerHost {
         return [];
       }
     },
-    goFilesUnder: async (folderUri) => (folderUri.startsWith('file:') ? expandPaths([path.join(fileURLToPath(folderUri), '...')]).files : []),
+    goFilesUnder: async (folderUri) => (folderUri.startsWith('file:') ? goFilesIn(fileURLToPath(folderUri), true).files : []),
     stat: async (p) => {
       try {
         const st = fs.statSync(p);
