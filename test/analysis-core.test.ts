@@ -1,11 +1,15 @@
 // The analysis core below the rules: types-lite's new forms, the call graph (methods, promoted
 // methods, interfaces, function values, library models), goroutine roots, and happens-before.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { CallGraphFact } from '../server/src/engine/analysis/callgraph';
 import { FunctionsFact } from '../server/src/engine/analysis/functions';
 import { GoroutinesFact } from '../server/src/engine/analysis/goroutines';
 import { HappensBeforeFact } from '../server/src/engine/analysis/happens-before';
+import { classify, mayBeWrittenAt } from '../server/src/engine/analysis/shared-state';
+import { SourceFile } from '../server/src/engine/source-file';
 import { typeOfExpr } from '../server/src/engine/types';
 import { testParser } from './support/engine';
 import { testPackage, type TestPackage } from './support/analysis';
@@ -205,5 +209,31 @@ func reader() int {
       const node = t.file.root.descendantForIndex(at, at + 3);
       assert.equal(hb.publishedBefore({ unit: t.unit('writer'), offset: t.at('cfg = &v') }, { unit: fns.unitAt(t.file, at)!, node: node! }), true);
     });
+  });
+});
+
+describe('shared state', () => {
+  it('mayBeWrittenAt says yes to every write classify finds, in every fixture, and no to plain reads', async () => {
+    const p = await testParser();
+    const dir = path.join(__dirname, '..', '..', 'test', 'fixtures');
+    const goFiles = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? goFiles(path.join(d, e.name)) : e.name.endsWith('.go') ? [path.join(d, e.name)] : []));
+    let writes = 0;
+    for (const f of goFiles(dir)) {
+      const file = SourceFile.parse(p, f, fs.readFileSync(f, 'utf8'));
+      try {
+        for (const id of file.root.descendantsOfType('identifier')) {
+          if (!id || !classify(id).write) continue;
+          writes++;
+          assert.ok(mayBeWrittenAt(file.text, id.startIndex, id.endIndex), `${f}:${file.positionAt(id.startIndex).line + 1}: ${id.parent?.text}`);
+        }
+      } finally {
+        file.dispose();
+      }
+    }
+    assert.ok(writes > 100, `only ${writes} writes seen`);
+    const reads = ['if n == 3 {', 'f(n)', 'return n', 'x := n.field', 'g(&n)', 'n.mu.Lock()', 'm[k] = n'];
+    for (const text of reads) assert.equal(mayBeWrittenAt(text, text.lastIndexOf('n'), text.lastIndexOf('n') + 1), false, text);
+    const maybe = ['n = 3', 'n += 1', 'n <<= 2', 'n &^= m', 'n++', 'n, err = f()', 'n[k] = v', 'delete(n, k)', 'clear( n)'];
+    for (const text of maybe) assert.equal(mayBeWrittenAt(text, text.search(/\bn\b/), text.search(/\bn\b/) + 1), true, text);
   });
 });

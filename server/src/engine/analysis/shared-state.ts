@@ -85,6 +85,25 @@ function isAssignTarget(x: Node): boolean {
   return stmt.childForFieldName('left')?.id === list.id;
 }
 
+/**
+ * Whether the occurrence of a variable at [at, end) may be one classify() calls a write, read off
+ * the text around it: `=` (not `==`), `op=`, `++`, `--`, `,` (an assignment list), `[` (an
+ * element), a comment before any of those, or `delete(`/`clear(` before it. False is certain.
+ */
+export function mayBeWrittenAt(text: string, at: number, end: number): boolean {
+  let i = end;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  const c = text[i], d = text[i + 1];
+  if (c === '=') return d !== '=';
+  if (c === '[' || c === ',' || c === '/') return true;
+  if ((c === '+' && d === '+') || (c === '-' && d === '-')) return true;
+  if ('+-*%&|^'.includes(c) && d === '=') return true;
+  if ((c === '<' && d === '<') || (c === '>' && d === '>') || (c === '&' && d === '^')) return text[i + 2] === '=';
+  let j = at - 1;
+  while (text[j] === ' ' || text[j] === '\t') j--;
+  return text[j] === '(' && /(?:delete|clear)\s*$/.test(text.slice(Math.max(0, j - 8), j));
+}
+
 /** Read or write, element or whole, for the expression naming a variable. */
 export function classify(expr: Node): Pick<Access, 'write' | 'element' | 'addressTaken' | 'reference'> {
   const parent = expr.parent;
@@ -429,6 +448,8 @@ export class SharedState {
     if (!byName.size) return;
     const found = this.occurrencesByName([...byName.keys()], (alts) => `(?<![\\w.$])(?:${alts})(?![\\w$])`, (m) => m[0]);
     for (const [name, list] of found) {
+      // Only variables something writes are kept (see the constructor): the text rules most out first.
+      if (!list.some((o) => mayBeWrittenAt(o.file.text, o.at, o.end))) continue;
       if (relevant && !list.some((o) => relevant(this.fns.unitAt(o.file, o.at, o.end)))) continue;
       const v = byName.get(name)!;
       for (const { file, at, end } of list) {
@@ -458,6 +479,8 @@ export class SharedState {
     if (!names.size) return;
     const found = this.occurrencesByName([...names], (alts) => `\\.\\s*(?:${alts})(?![\\w$])`, (m) => m[0].replace(/^\.\s*/, ''));
     for (const [name, list] of found) {
+      // Only variables something writes are kept (see the constructor): the text rules most out first.
+      if (!list.some((o) => mayBeWrittenAt(o.file.text, o.at, o.end))) continue;
       if (relevant && !list.some((o) => relevant(this.fns.unitAt(o.file, o.at, o.end)))) continue;
       for (const { file, end } of list) {
         const node = file.root.descendantForIndex(end - name.length, end);
