@@ -204,6 +204,8 @@ export class Goroutines {
 
   /** A goroutine started by code that runs concurrently with itself runs concurrently with itself. */
   private markSelfConcurrentSpawns(): void {
+    // Without a root that runs concurrently with itself there is nothing to pass on (and no reach to compute).
+    if (!this.roots.some((r) => r.self)) return;
     // Reach depends on the roots and the calls, not on `self`: one propagation serves every round.
     for (let changed = true, round = 0; changed && round < 4; round++) { // a budget: spawn chains are short
       changed = false;
