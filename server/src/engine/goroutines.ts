@@ -8,14 +8,8 @@ import type { Package } from './package';
 import { query } from './parser';
 import { findLocalDeclaration } from './scope';
 import type { SourceFile } from './source-file';
+import { enclosingFunction, FUNCTION_TYPES } from './syntax';
 
-export const FUNCTION_TYPES = new Set(['function_declaration', 'method_declaration', 'func_literal']);
-
-/** The innermost function declaration, method or literal containing `node` (not `node` itself). */
-export function enclosingFunction(node: Node): Node | null {
-  for (let n = node.parent; n; n = n.parent) if (FUNCTION_TYPES.has(n.type)) return n;
-  return null;
-}
 
 /** The outermost function declaration or method containing `node` (itself when it is one). */
 export function outermostFunction(node: Node): Node | null {

@@ -39,3 +39,21 @@ export function isDeclaringOccurrence(node: Node): boolean {
   return (owner?.type === 'short_var_declaration' || owner?.type === 'range_clause') && owner.childForFieldName('left')?.id === p.id
     && (owner.type === 'short_var_declaration' || owner.children.some((c) => c?.type === ':='));
 }
+
+export const FUNCTION_TYPES = new Set(['function_declaration', 'method_declaration', 'func_literal']);
+
+/** The innermost function declaration, method or literal containing `node` (not `node` itself). */
+export function enclosingFunction(node: Node): Node | null {
+  for (let n = node.parent; n; n = n.parent) if (FUNCTION_TYPES.has(n.type)) return n;
+  return null;
+}
+
+/** Whether `node` lies inside `outer` (or is it). */
+export function within(node: Node, outer: Node): boolean {
+  return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
+}
+
+/** `s` as a regular expression that matches it literally (identifiers may hold `$`). */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -12,7 +12,7 @@ import type { SourceFile } from '../source-file';
 import { cachedParent, cachedType } from '../tree-cache';
 import { implementsAll, packageTypes, structNameOf, typeOfExpr, type GoType } from '../types';
 import { FunctionsFact, type FuncUnit, type Functions } from './functions';
-import { argumentsOf, parameterIndex } from '../syntax';
+import { argumentsOf, escapeRegExp, parameterIndex } from '../syntax';
 
 /** Words followed by `(` that are no calls. */
 const KEYWORDS = new Set(['func', 'if', 'for', 'switch', 'select', 'return', 'go', 'defer', 'case', 'range', 'else', 'make', 'new', 'len', 'cap', 'append', 'copy', 'delete', 'panic', 'recover', 'print', 'println', 'close', 'complex', 'real', 'imag', 'min', 'max', 'clear', 'interface', 'struct', 'map', 'chan']);
@@ -212,7 +212,7 @@ export class CallGraph {
       if (!file || !stmt || !unit) return out;
       const v = valueFor(stmt, name);
       if (v) out.push({ value: v, file });
-      this.assignmentsTo(file, unit.outermost.start, unit.outermost.end, new RegExp(`(?<![\\w$.])${esc(name)}\\s*=(?!=)`, 'g'), name, out);
+      this.assignmentsTo(file, unit.outermost.start, unit.outermost.end, new RegExp(`(?<![\\w$.])${escapeRegExp(name)}\\s*=(?!=)`, 'g'), name, out);
       return out;
     }
     if (kind === 'pkgvar') {
@@ -223,12 +223,12 @@ export class CallGraph {
         const v = valueFor(spec, name);
         if (v) out.push({ value: v, file });
       }
-      for (const f of this.pkg.files) this.assignmentsTo(f, 0, f.text.length, new RegExp(`(?<![\\w$.])${esc(name)}\\s*=(?!=)`, 'g'), name, out);
+      for (const f of this.pkg.files) this.assignmentsTo(f, 0, f.text.length, new RegExp(`(?<![\\w$.])${escapeRegExp(name)}\\s*=(?!=)`, 'g'), name, out);
       return out;
     }
     // field:T.name — `x.name = v` with x of type T, and `T{name: v}`.
     const [type, name] = rest.join(':').split('.');
-    const re = new RegExp(`\\.\\s*${esc(name)}\\s*=(?!=)|(?<![\\w$.])${esc(name)}\\s*:(?!=)`, 'g');
+    const re = new RegExp(`\\.\\s*${escapeRegExp(name)}\\s*=(?!=)|(?<![\\w$.])${escapeRegExp(name)}\\s*:(?!=)`, 'g');
     for (const file of this.pkg.files) {
       if (!file.contains(name)) continue;
       for (const m of file.text.matchAll(re)) {
@@ -432,8 +432,6 @@ function byFile<V>(cache: Map<SourceFile, Map<number, V>>, file: SourceFile): Ma
   if (!byId) cache.set(file, (byId = new Map()));
   return byId;
 }
-
-function esc(s: string): string { return s.replace(/[$]/g, '\\$'); }
 
 function isOnce(t: GoType | undefined): boolean {
   return t?.kind === 'once' || (t?.kind === 'pointer' && t.elem?.kind === 'once');

@@ -12,7 +12,7 @@ import type { Package } from '../package';
 import { query } from '../parser';
 import { findLocalDeclaration } from '../scope';
 import type { SourceFile } from '../source-file';
-import { isDeclaringOccurrence } from '../syntax';
+import { escapeRegExp, isDeclaringOccurrence } from '../syntax';
 import { cachedType } from '../tree-cache';
 import { fieldOf, packageTypes, structNameOf, typeOfIdentifier, typeOfExpr, type GoType } from '../types';
 import { CallGraphFact, type CallGraph } from './callgraph';
@@ -74,8 +74,6 @@ export function isSyncType(t: GoType | undefined): boolean {
   if (DATA_EXCLUDED.has(t.kind)) return true;
   return t.kind === 'pointer' && !!t.elem && DATA_EXCLUDED.has(t.elem.kind);
 }
-
-function escape(name: string): string { return name.replace(/[$]/g, '\\$'); }
 
 function isAssignTarget(x: Node): boolean {
   const list = x.parent;
@@ -574,7 +572,7 @@ export class SharedState {
         const type = typeOfIdentifier(id, lit.file, this.pkg);
         if (isSyncType(type)) continue;
         const v: SharedVar = { key, name: id.text, kind: 'local', decl, type, accesses: [] };
-        const re = new RegExp(`(?<![\\w.$])${escape(id.text)}(?![\\w$])`, 'g');
+        const re = new RegExp(`(?<![\\w.$])${escapeRegExp(id.text)}(?![\\w$])`, 'g');
         for (const m of lit.file.text.slice(outer.node.startIndex, outer.node.endIndex).matchAll(re)) {
           const at = outer.node.startIndex + m.index!;
           const node = lit.file.root.descendantForIndex(at, at + id.text.length);

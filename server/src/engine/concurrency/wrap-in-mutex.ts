@@ -10,6 +10,7 @@ import type { FileEdit, Fix } from '../rule';
 import type { SourceFile } from '../source-file';
 import { packageTypes } from '../types';
 import { accessNode } from './describe';
+import { within } from '../syntax';
 
 interface Mutex {
   /** The shared lock id (`T.mu`, `pkgvar:mu`, `local:...`) the inserted calls take. */
@@ -152,10 +153,6 @@ function statementOf(node: Node): Node {
   while (cur.parent && cur.parent.type !== 'statement_list' && cur.parent.type !== 'block') cur = cur.parent;
   if (!cur.parent) throw new NoFix('not in a function body');
   return cur;
-}
-
-function within(node: Node, outer: Node): boolean {
-  return node.startIndex >= outer.startIndex && node.endIndex <= outer.endIndex;
 }
 
 /** Some call in the region takes the mutex (itself or deeper): locking around it would deadlock. */

@@ -1,8 +1,8 @@
 import type { Node } from 'web-tree-sitter';
 import {
-  chanMakes, codeText, contains, contextInScope, enclosingFunction, eolOf, goStatementOf, inLoopWithin, lineIndent, refsOf,
-  selectCaseOf, selectCaseOfSend, standsAlone, type ChanMake, type Ref,
+  chanMakes, codeText, contains, contextInScope, eolOf, goStatementOf, inLoopWithin, lineIndent, refsOf, selectCaseOf, selectCaseOfSend, standsAlone, type ChanMake, type Ref,
 } from '../../engine/goroutines';
+import { enclosingFunction } from '../../engine/syntax';
 import { query } from '../../engine/parser';
 import type { Fix, Rule } from '../../engine/rule';
 import { findLocalDeclaration } from '../../engine/scope';

@@ -6,6 +6,7 @@ import type { Fix, Rule } from '../../engine/rule';
 import { declaredNames, findLocalDeclaration, freshNameIn, outermostFunction } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
 import { typeOfExpr } from '../../engine/types';
+import { unparen, within } from '../../engine/syntax';
 
 const GO_OR_DEFER = /(?<![\w$.])(go|defer)(?=\s+\(?\s*func\b)/g;
 const GROUP_GO = /\.\s*Go\s*\(\s*func\b/g;
@@ -32,15 +33,6 @@ function modeOf(pkg: Package): Mode {
 function versionNote(pkg: Package): string {
   if (pkg.goVersion === undefined) return 'before Go 1.22';
   return pkg.goVersion ? `before Go 1.22 (go.mod says go ${pkg.goVersion})` : 'before Go 1.22 (go.mod has no go line: go 1.16)';
-}
-
-function unparen(n: Node): Node {
-  while (n.type === 'parenthesized_expression' && n.namedChild(0)) n = n.namedChild(0)!;
-  return n;
-}
-
-function within(n: Node, outer: Node): boolean {
-  return n.startIndex >= outer.startIndex && n.endIndex <= outer.endIndex;
 }
 
 function lastStatement(list: Node): Node | null {

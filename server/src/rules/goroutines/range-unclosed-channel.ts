@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
-import { chanMakes, enclosingFunction, goStatementOf, isBareLoop, loopHasExit, outermostFunction, refsOf, type Ref } from '../../engine/goroutines';
+import { chanMakes, goStatementOf, isBareLoop, loopHasExit, outermostFunction, refsOf, type Ref } from '../../engine/goroutines';
+import { enclosingFunction } from '../../engine/syntax';
 import { query } from '../../engine/parser';
 import type { Package } from '../../engine/package';
 import type { Rule } from '../../engine/rule';

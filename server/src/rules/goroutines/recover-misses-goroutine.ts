@@ -5,24 +5,14 @@ import { findLocalDeclaration } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
 import { typeOfExpr } from '../../engine/types';
 import { cachedType } from '../../engine/tree-cache';
+import { enclosingFunction, unparen } from '../../engine/syntax';
 
-const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 const RECOVER = /(?<![\w$.])recover\s*\(\s*\)/g;
 const HAS_RECOVER = /(?<![\w$.])recover\s*\(\s*\)/;
 /** A handler that panics again or exits after recovering protects nothing from crashing. */
 const REPANIC = /(?<![\w$.])panic\s*\(|\bos\.Exit\s*\(|\blog\.(?:Fatal|Panic)\w*\s*\(/;
 const DEFER = /(?<![\w$.])defer(?![\w$])/g;
 const GO_KEYWORD = /(?<![\w$.])go(?=\s+[\w(])/g;
-
-function enclosingFunction(node: Node): Node | null {
-  for (let n = node.parent; n; n = n.parent) if (FUNCTIONS.has(n.type)) return n;
-  return null;
-}
-
-function unparen(n: Node): Node {
-  while (n.type === 'parenthesized_expression' && n.namedChild(0)) n = n.namedChild(0)!;
-  return n;
-}
 
 /** Statements found by a keyword in `node`'s text and confirmed in the tree, in source order. */
 function statementsByKeyword(file: SourceFile, node: Node, re: RegExp, type: string, len: number): Node[] {

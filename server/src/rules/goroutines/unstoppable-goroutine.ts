@@ -1,8 +1,8 @@
 import type { Node } from 'web-tree-sitter';
 import {
-  contextInScope, enclosingFunction, eolOf, goStatements, isBareLoop, lineIndent, loopHasExit, outermostFunction,
-  standsAlone, statementsOf,
+  contextInScope, eolOf, goStatements, isBareLoop, lineIndent, loopHasExit, outermostFunction, standsAlone, statementsOf,
 } from '../../engine/goroutines';
+import { enclosingFunction } from '../../engine/syntax';
 import type { Package } from '../../engine/package';
 import { query } from '../../engine/parser';
 import type { Fix, Rule } from '../../engine/rule';

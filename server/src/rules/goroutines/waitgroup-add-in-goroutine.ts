@@ -6,6 +6,7 @@ import type { Fix, Rule } from '../../engine/rule';
 import { findLocalDeclaration } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
 import { typeOfExpr } from '../../engine/types';
+import { enclosingFunction, escapeRegExp, within } from '../../engine/syntax';
 
 /** `x.Add(args)` as a statement of its own. */
 const ADD_STATEMENT = `(expression_statement
@@ -17,18 +18,6 @@ const ADD_STATEMENT = `(expression_statement
 const ANCHOR = /\.\s*Add\s*\(/g;
 const GO_KEYWORD = /(?<![\w$.])go(?=\s+[\w(])/g;
 const IDENTIFIERS = '(identifier) @id';
-const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** The innermost function around `node`. */
-function enclosingFunction(node: Node): Node | null {
-  for (let n = node.parent; n; n = n.parent) if (FUNCTIONS.has(n.type)) return n;
-  return null;
-}
-
 /** The `go func() {...}()` statement whose literal is `lit`, if it is one. */
 function goStatementOf(lit: Node): Node | null {
   const call = lit.parent;
@@ -44,10 +33,6 @@ function startsGoroutines(file: SourceFile, node: Node): boolean {
     if (file.root.descendantForIndex(at, at + 2)?.parent?.type === 'go_statement') return true;
   }
   return false;
-}
-
-function within(n: Node, outer: Node): boolean {
-  return n.startIndex >= outer.startIndex && n.endIndex <= outer.endIndex;
 }
 
 /** The identifier at the root of `x`, `x.f.g`, `(*x).f`; null for anything else. */
@@ -96,7 +81,7 @@ function trailingComment(file: SourceFile, stmt: Node): Node | null {
 function handshake(file: SourceFile, lit: Node, add: Node, goStmt: Node, wgText: string): boolean {
   const spawner = enclosingFunction(goStmt);
   if (!spawner) return false;
-  const wg = escapeRe(wgText);
+  const wg = escapeRegExp(wgText);
   // The signal must leave before Done: anywhere after the Add when Done is deferred.
   const litText = file.text.slice(lit.startIndex, lit.endIndex);
   const dones = [...litText.matchAll(new RegExp(`(?<![\\w$.])(defer\\s+)?${wg}\\s*\\.\\s*Done\\s*\\(`, 'g'))];
@@ -110,7 +95,7 @@ function handshake(file: SourceFile, lit: Node, add: Node, goStmt: Node, wgText:
     if (!send || send.startIndex < add.endIndex || (!deferred && send.startIndex > doneAt)) continue;
     const ch = send.childForFieldName('channel');
     if (!ch) continue;
-    const name = escapeRe(file.textOf(ch));
+    const name = escapeRegExp(file.textOf(ch));
     if (new RegExp(`<-\\s*${name}(?![\\w$])|\\brange\\s+${name}(?![\\w$])`).test(after)) return true;
   }
   return false;
@@ -208,7 +193,7 @@ export const waitgroupAddInGoroutine: Rule = {
         }
         // The goroutine accounts for itself: it calls Done on the same WaitGroup.
         const wgText = file.textOf(wg);
-        const done = new RegExp(`(?<![\\w$.])${escapeRe(wgText)}\\s*\\.\\s*Done\\s*\\(\\s*\\)`);
+        const done = new RegExp(`(?<![\\w$.])${escapeRegExp(wgText)}\\s*\\.\\s*Done\\s*\\(\\s*\\)`);
         if (!done.test(file.text.slice(lit.startIndex, lit.endIndex))) continue;
 
         // A handshake: the goroutine signals on a channel after its Add and the spawner receives

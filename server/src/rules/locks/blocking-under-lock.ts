@@ -14,6 +14,7 @@ import type { SourceFile } from '../../engine/source-file';
 import { cachedType } from '../../engine/tree-cache';
 import { packageTypes, typeOfExpr } from '../../engine/types';
 import { relatedAt, where } from './helpers';
+import { escapeRegExp } from '../../engine/syntax';
 
 type SiteKind = 'send' | 'recv' | 'close' | 'done' | 'wait';
 
@@ -27,8 +28,6 @@ interface SyncVar {
   buffered: boolean;
   sites: Site[];
 }
-
-function escapeRe(s: string): string { return s.replace(/[$]/g, '\\$'); }
 
 /** `make(chan T)` → 'unbuffered', `make(chan T, n)` → 'buffered'; undefined for anything else. */
 function madeChannel(value: Node | null | undefined): 'unbuffered' | 'buffered' | undefined {
@@ -116,7 +115,7 @@ class SyncIndex {
   }
 
   private scanIdentifiers(file: SourceFile, name: string, key: string, from: number, to: number, v: SyncVar): void {
-    const re = new RegExp(`(?<![\\w$.])${escapeRe(name)}(?![\\w$])`, 'g');
+    const re = new RegExp(`(?<![\\w$.])${escapeRegExp(name)}(?![\\w$])`, 'g');
     for (const m of file.text.slice(from, to).matchAll(re)) {
       if (v.escapes) return;
       const at = from + m.index!;
@@ -132,7 +131,7 @@ class SyncIndex {
   }
 
   private scanFields(name: string, type: string, key: string, v: SyncVar, check: (value: Node | null | undefined) => void): void {
-    const re = new RegExp(`\\.\\s*${escapeRe(name)}(?![\\w$])|(?<![\\w$.])${escapeRe(name)}\\s*:(?!=)`, 'g');
+    const re = new RegExp(`\\.\\s*${escapeRegExp(name)}(?![\\w$])|(?<![\\w$.])${escapeRegExp(name)}\\s*:(?!=)`, 'g');
     for (const file of this.pkg.files) {
       for (const m of file.text.matchAll(re)) {
         if (v.escapes) return;

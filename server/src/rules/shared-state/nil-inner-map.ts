@@ -7,6 +7,7 @@ import { findLocalDeclaration } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
 import { typeOfIdentifier, type GoType } from '../../engine/types';
 import { isPureExpression } from '../../engine/pure';
+import { enclosingFunction } from '../../engine/syntax';
 
 /** `m[a][b] = ...`, `m[a][b] op= ...`, `m[a][b]++`, `m[a][b]--` with `m` a plain name. */
 const NESTED_WRITES = `[
@@ -21,11 +22,6 @@ const ANCHOR = /\]\s*\[[^\n]*\]\s*(\+\+|--|(<<|>>|&\^|[-+*/%&|^])?=(?!=))/;
 const IDENTIFIERS = '(identifier) @id';
 const FUNCTIONS = new Set(['function_declaration', 'method_declaration', 'func_literal']);
 const HEADERS = new Set(['if_statement', 'expression_switch_statement', 'expression_case', 'for_statement', 'for_clause', 'type_switch_statement']);
-
-function enclosingFunction(node: Node): Node | null {
-  for (let n = node.parent; n; n = n.parent) if (FUNCTIONS.has(n.type)) return n;
-  return null;
-}
 
 function isBuiltinCall(call: Node | null, names: string[]): boolean {
   const fn = call?.type === 'call_expression' ? call.childForFieldName('function') : null;

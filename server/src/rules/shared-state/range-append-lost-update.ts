@@ -7,16 +7,11 @@ import { findLocalDeclaration, freshNameIn, outermostFunction } from '../../engi
 import type { SourceFile } from '../../engine/source-file';
 import { typeOfExpr } from '../../engine/types';
 import { APPEND_ANCHOR, SELF_APPENDS } from '../../engine/appends';
+import { unparen } from '../../engine/syntax';
 
 /** `v = append(v, ...)`: one variable on the left, the same variable as append's first argument. */
 
 const IDENTIFIERS = '(identifier) @id';
-
-function unparen(node: Node): Node {
-  let n = node;
-  while (n.type === 'parenthesized_expression' && n.namedChild(0)) n = n.namedChild(0)!;
-  return n;
-}
 
 function sameDeclaration(a: Node | null, b: Node | null): boolean {
   return a === null || b === null ? a === b : a.id === b.id;
