@@ -136,7 +136,9 @@ async function check(opts: CheckOptions, cwd: string, out: Output, err: Output):
   if (opts.fix || opts.diff) {
     const unparsable = new Set(notices.filter((n) => n.kind === 'partial').map((n) => n.path));
     const outcome = await fixRounds(findings, targets, unparsable, opts, show);
-    for (const line of refusalLines(outcome.refused, (p) => displayPath(cwd, p))) err.write(`racelens: ${line}\n`);
+    // Byte columns like every other line (of the text on disk, which the first round fixes).
+    const onDisk = new ByteColumns((p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } });
+    for (const line of refusalLines(outcome.refused, (p) => displayPath(cwd, p), (f) => onDisk.column(f.path, f.range.start))) err.write(`racelens: ${line}\n`);
     if (outcome.stopped) err.write(`racelens: ${outcome.stopped}\n`);
     findings = show(outcome.findings);
     texts = new Map([...outcome.changed].map(([p, c]) => [p, c.after]));

@@ -140,9 +140,9 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
 }
 
 /** One line per refused fix, for stderr. */
-export function refusalLines(refused: readonly RefusedFix[], relative: (p: string) => string = (p) => p): string[] {
+export function refusalLines(refused: readonly RefusedFix[], relative: (p: string) => string = (p) => p, column = (f: Finding) => f.range.start.character + 1): string[] {
   return refused.map(({ finding, fix, reason }) => {
-    const where = `${finding.ruleId} at ${relative(finding.path)}:${finding.range.start.line + 1}:${finding.range.start.character + 1}`;
+    const where = `${finding.ruleId} at ${relative(finding.path)}:${finding.range.start.line + 1}:${column(finding)}`;
     return `not fixed: ${where} ("${fix.title}"): ${reason}`;
   });
 }
