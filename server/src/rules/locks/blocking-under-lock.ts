@@ -13,8 +13,8 @@ import { findLocalDeclaration } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
 import { cachedType } from '../../engine/tree-cache';
 import { packageTypes, typeOfExpr } from '../../engine/types';
-import { relatedAt, where } from './helpers';
 import { escapeRegExp } from '../../engine/syntax';
+import { relatedAt, where } from './helpers';
 
 type SiteKind = 'send' | 'recv' | 'close' | 'done' | 'wait';
 
@@ -272,7 +272,7 @@ export const blockingUnderLock: Rule = {
       // before it (a worker's `for v := range in { s.add(v) }` before its `close(done)`): the round
       // that runs while the lock is held waits for it, and never gets to the operation.
       let inLoop = false;
-      const always = (d: number) => {
+      const takenFirst = (d: number) => {
         if (!cfg.reachableFrom([cfg.entry], (n) => n.id === d)[at.id]) return true;
         if (loops && !cfg.reachableFrom(at.succ, (n) => n.id === d)[at.id]) return true;
         const after = cfg.reachableFrom(cfg.nodes[d].succ);
@@ -284,13 +284,13 @@ export const blockingUnderLock: Rule = {
         const lc = lockCallOf(op.syntax);
         if (lc) {
           if (!isAcquire(lc.method) || (heldMode === 'r' && modeOf(lc.method) === 'r')) return;
-          if (locks.keyOfLockCall(op.syntax, u)?.shared?.id === key && always(n.id)) found = op.syntax;
+          if (locks.keyOfLockCall(op.syntax, u)?.shared?.id === key && takenFirst(n.id)) found = op.syntax;
           return;
         }
         if (heldMode !== 'w') return;
         // Any instance of the struct: `b.merge()` on a goroutine's captured `b` takes batcher.mu.
         const takes = calls.edgesOf(op.syntax, u).some((e) => locks.acquiresThrough(e).some((a) => locks.keys.byType(a.key, u)?.id === key));
-        if (takes && always(n.id)) found = op.syntax;
+        if (takes && takenFirst(n.id)) found = op.syntax;
       });
       return found && { node: found, inLoop };
     };
