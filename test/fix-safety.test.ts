@@ -50,7 +50,7 @@ describe('verifyFix', () => {
 
   it('refuses a fix whose result does not parse', async () => {
     const verdict = await verifyOn(HANDLER, (f) => [{ path: PATH, start: f.end - 1, end: f.end, newText: '' }]);
-    assert.deepEqual(verdict, { ok: false, reason: 'the result does not parse' });
+    assert.deepEqual(verdict, { ok: false, kind: 'unparsable', reason: 'the result does not parse' });
   });
 
   it('refuses a fix that leaves its own finding', async () => {

@@ -8,10 +8,10 @@ import * as path from 'path';
 import { newGoParser } from '../engine/parser';
 import type { Fix } from '../engine/rule';
 import { verifyFix } from '../engine/verify-fix';
-import { batchesByDirectory, checkFiles } from '../node/check';
-import { goFilesIn } from '../node/files';
+import { checkFiles } from '../node/check';
 import { initGoForNode } from '../node/grammar';
 import { allRules } from '../rules';
+import { resolveTargets } from './targets';
 
 export interface FixCheckCounts {
   packages: number;
@@ -25,15 +25,6 @@ export interface FixCheckCounts {
   otherRefusals: number;
   notGofmtClean: number;
   refusals: string[];
-}
-
-/** The outcome class of a refusal reason from verifyFix. */
-function classify(reason: string): 'unparsable' | 'ownKept' | 'newFindings' | 'runaway' | 'otherRefusals' {
-  if (/does not parse/.test(reason)) return 'unparsable';
-  if (/own finding/.test(reason)) return 'ownKept';
-  if (/would add/.test(reason)) return 'newFindings';
-  if (/edits in one file|lines to one file/.test(reason)) return 'runaway';
-  return 'otherRefusals';
 }
 
 const gofmtCache = new Map<string, boolean>();
@@ -54,7 +45,7 @@ export async function fixCheck(root: string, log: (line: string) => void = () =>
   const parser = newGoParser();
   const counts: FixCheckCounts = { packages: 0, findings: 0, preferred: 0, offered: 0, unparsable: 0, ownKept: 0, newFindings: 0, runaway: 0, otherRefusals: 0, notGofmtClean: 0, refusals: [] };
   try {
-    for (const batch of batchesByDirectory(goFilesIn(path.resolve(root), true).files)) {
+    for (const batch of resolveTargets([path.join(root, '...')], root, () => false).batches) {
       const files = batch.files;
       counts.packages++;
       const before = checkFiles(parser, batch, allRules).findings;
@@ -73,7 +64,7 @@ export async function fixCheck(root: string, log: (line: string) => void = () =>
         });
         const where = `${path.relative(root, finding.path)}:${finding.range.start.line + 1} ${finding.ruleId} "${fix.title}"`;
         if (!verdict.ok) {
-          counts[classify(verdict.reason)]++;
+          counts[verdict.kind]++;
           counts.refusals.push(`${where}: ${verdict.reason}`);
           log(`refused ${where}: ${verdict.reason}`);
           continue;

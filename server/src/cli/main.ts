@@ -101,6 +101,15 @@ function summaryLine(findings: readonly Finding[], result: CheckResult, notices:
   return `racelens: ${head} in ${counted(result.files, 'file')}, ${counted(result.packages, 'package')}${tail.length ? `; ${tail.join(', ')}` : ''} (${(ms / 1000).toFixed(2)}s)\n`;
 }
 
+/** A file's text on disk, or undefined when it cannot be read. */
+function readIfAny(p: string): string | undefined {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 function noticeLine(cwd: string, n: FileError): string {
   const where = path.isAbsolute(n.path) ? displayPath(cwd, n.path) : n.path;
   return `racelens: ${where}${n.line ? `:${n.line}:${n.column}` : ''}: ${n.message}\n`;
@@ -137,8 +146,8 @@ async function check(opts: CheckOptions, cwd: string, out: Output, err: Output):
     const unparsable = new Set(notices.filter((n) => n.kind === 'partial').map((n) => n.path));
     const outcome = await fixRounds(findings, targets, unparsable, opts, show);
     // Byte columns like every other line (of the text on disk, which the first round fixes).
-    const onDisk = new ByteColumns((p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } });
-    for (const line of refusalLines(outcome.refused, (p) => displayPath(cwd, p), (f) => onDisk.column(f.path, f.range.start))) err.write(`racelens: ${line}\n`);
+    const diskColumns = new ByteColumns(readIfAny);
+    for (const line of refusalLines(outcome.refused, (p) => displayPath(cwd, p), (f) => diskColumns.column(f.path, f.range.start))) err.write(`racelens: ${line}\n`);
     if (outcome.stopped) err.write(`racelens: ${outcome.stopped}\n`);
     findings = show(outcome.findings);
     texts = new Map([...outcome.changed].map(([p, c]) => [p, c.after]));
@@ -150,14 +159,7 @@ async function check(opts: CheckOptions, cwd: string, out: Output, err: Output):
       for (const [p, { before, after }] of outcome.changed) out.write(unifiedDiff(displayPath(cwd, p), before, after));
     }
   }
-  const columns = new ByteColumns((p) => {
-    if (texts.has(p)) return texts.get(p);
-    try {
-      return fs.readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  });
+  const columns = new ByteColumns((p) => texts.get(p) ?? readIfAny(p));
   if (opts.diff) {
     if (findings.length) err.write(`racelens: ${counted(findings.length, 'finding')} not fixed (no preferred fix, or a file that does not parse):\n${formatText(findings, cwd, columns)}`);
   } else if (opts.format === 'json') out.write(formatJson(findings, cwd, columns));

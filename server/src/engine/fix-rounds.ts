@@ -4,6 +4,7 @@
 // a round that would add a finding is refused, no fix touches text an earlier fix inserted, and
 // rounds and fixes per file are bounded.
 import type { Parser } from 'web-tree-sitter';
+import { compareFindings } from './finalize';
 import type { Finding, Fix } from './rule';
 import type { TextEdit } from './text';
 import { mapThroughEdits } from './shift';
@@ -77,6 +78,12 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
   let stopped: string | undefined;
   const read = (p: string) => texts.get(p) ?? run.read(p);
   const isRefused = (f: Finding) => refusedAt.some((r) => r.ruleId === f.ruleId && r.path === f.path && r.start === f.start);
+  /** The preferred fix the run may still apply for `f`. */
+  const pending = (f: Finding): Fix | undefined => {
+    const fix = f.fixes.find((x) => x.isPreferred);
+    if (!fix || isRefused(f) || (run.wanted && !run.wanted(f)) || (run.canEdit && fix.edits.some((e) => !run.canEdit!(e.path)))) return undefined;
+    return fix;
+  };
   const refuse = (finding: Finding, fix: Fix, reason: string) => {
     refused.push({ finding, fix, reason });
     refusedAt.push({ ruleId: finding.ruleId, path: finding.path, start: finding.start });
@@ -86,8 +93,7 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
   for (; round < limits.rounds; round++) {
     const byPackage = new Map<string, Finding[]>();
     for (const f of findings) {
-      const fix = f.fixes.find((x) => x.isPreferred);
-      if (!fix || isRefused(f) || (run.wanted && !run.wanted(f)) || (run.canEdit && fix.edits.some((e) => !run.canEdit!(e.path)))) continue;
+      if (!pending(f)) continue;
       const pkg = run.packageOf(f.path);
       byPackage.set(pkg, [...(byPackage.get(pkg) ?? []), f]);
     }
@@ -98,7 +104,7 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
       const before = findings.filter((f) => run.packageOf(f.path) === pkg);
       let attempts = 0;
       for (const finding of candidates) {
-        const fix = finding.fixes.find((x) => x.isPreferred)!;
+        const fix = pending(finding)!;
         const byPath = editsByPath(fix.edits);
         const full = [...byPath.keys()].find((p) => (fixesIn.get(p) ?? 0) >= limits.fixesPerFile);
         if (full) { stopped ??= `stopped fixing ${full} after ${limits.fixesPerFile} fixes (the most one run applies to a file)`; continue; }
@@ -131,11 +137,10 @@ export async function fixInRounds(run: FixRun): Promise<FixOutcome> {
     // A refusal is progress too: candidates past the per-round attempt budget get their turn.
     if (!progress && refused.length === refusedBefore) break;
   }
-  const left = findings.some((f) => f.fixes.some((x) => x.isPreferred) && !isRefused(f) && (!run.wanted || run.wanted(f)));
-  if (round === limits.rounds && left) stopped ??= `stopped after ${limits.rounds} rounds of fixes (the most one run makes); run again to continue`;
+  if (round === limits.rounds && findings.some(pending)) stopped ??= `stopped after ${limits.rounds} rounds of fixes (the most one run makes); run again to continue`;
   const changed = new Map<string, { before: string; after: string }>();
   for (const [p, before] of original) changed.set(p, { before, after: texts.get(p)! });
-  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.start - b.start));
+  findings.sort(compareFindings);
   return { findings, changed, fixed, refused, stopped };
 }
 

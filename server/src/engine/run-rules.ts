@@ -48,7 +48,7 @@ export function runRules(pkg: Package, files: readonly SourceFile[], rules: read
         return facts.get(fact);
       },
       report(r: Report) {
-        if ((only && !only.has(r.file.path)) || r.file.isGenerated) return;
+        if (only && !only.has(r.file.path)) return;
         const start = r.start ?? r.node?.startIndex ?? 0;
         const end = r.end ?? r.node?.endIndex ?? start;
         const within = spans?.get(r.file.path);

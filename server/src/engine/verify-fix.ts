@@ -25,9 +25,16 @@ export interface VerifyInput {
   bounds?: FixBounds;
 }
 
+/** Why a fix was refused, by kind (for counting), and in words. */
+export type RefusalKind = 'unparsable' | 'ownKept' | 'newFindings' | 'runaway' | 'otherRefusals';
+
 export type FixVerdict =
   | { ok: true; changed: Map<string, string>; findings: Finding[] }
-  | { ok: false; reason: string };
+  | { ok: false; kind: RefusalKind; reason: string };
+
+function refused(kind: RefusalKind, reason: string): FixVerdict {
+  return { ok: false, kind, reason };
+}
 
 /** The edits of a fix, per file. */
 export function editsByPath(edits: readonly FileEdit[]): Map<string, FileEdit[]> {
@@ -70,23 +77,23 @@ export function describeFinding(f: Finding): string {
 export async function verifyFix(input: VerifyInput): Promise<FixVerdict> {
   const { finding, fix, parser } = input;
   const bounds = input.bounds ?? FIX_BOUNDS;
-  if (!fix.edits.length) return { ok: false, reason: 'the fix has no edits' };
+  if (!fix.edits.length) return refused('otherRefusals', 'the fix has no edits');
   const byPath = editsByPath(fix.edits);
   const changed = new Map<string, string>();
   for (const [path, list] of byPath) {
-    if (!input.inPackage(path)) return { ok: false, reason: `it edits ${path}, outside the package` };
-    if (editsOverlap(list)) return { ok: false, reason: 'its edits overlap' };
-    if (list.length > bounds.maxEditsPerFile) return { ok: false, reason: `it makes ${list.length} edits in one file (at most ${bounds.maxEditsPerFile})` };
+    if (!input.inPackage(path)) return refused('otherRefusals', `it edits ${path}, outside the package`);
+    if (editsOverlap(list)) return refused('otherRefusals', 'its edits overlap');
+    if (list.length > bounds.maxEditsPerFile) return refused('runaway', `it makes ${list.length} edits in one file (at most ${bounds.maxEditsPerFile})`);
     const lines = insertedLines(list);
-    if (lines > bounds.maxInsertedLines) return { ok: false, reason: `it adds ${lines} lines to one file (at most ${bounds.maxInsertedLines})` };
+    if (lines > bounds.maxInsertedLines) return refused('runaway', `it adds ${lines} lines to one file (at most ${bounds.maxInsertedLines})`);
     const before = input.read(path);
     const after = applyEdits(before, list);
-    if (hasSyntaxError(parser, after) && !hasSyntaxError(parser, before)) return { ok: false, reason: 'the result does not parse' };
+    if (hasSyntaxError(parser, after) && !hasSyntaxError(parser, before)) return refused('unparsable', 'the result does not parse');
     changed.set(path, after);
   }
   const findings = await input.analyze(changed);
-  if (findings.some((a) => sameFinding(byPath, finding, a))) return { ok: false, reason: 'its own finding is still reported after the fix' };
+  if (findings.some((a) => sameFinding(byPath, finding, a))) return refused('ownKept', 'its own finding is still reported after the fix');
   const added = addedFindings(input.before, findings, byPath);
-  if (added.length) return { ok: false, reason: `it would add ${added.length === 1 ? 'a finding' : `${added.length} findings`}: ${added.slice(0, 3).map(describeFinding).join(', ')}` };
+  if (added.length) return refused('newFindings', `it would add ${added.length === 1 ? 'a finding' : `${added.length} findings`}: ${added.slice(0, 3).map(describeFinding).join(', ')}`);
   return { ok: true, changed, findings };
 }

@@ -1,7 +1,6 @@
 // Reads and analyses the Go files of some directories. Shared by the CLI (main thread or workers),
 // tests and benchmarks.
 import * as fs from 'fs';
-import * as path from 'path';
 import type { Node, Parser } from 'web-tree-sitter';
 import { analyze } from '../engine/analyze';
 import { groupIntoPackages } from '../engine/package';
@@ -113,15 +112,4 @@ export function checkFiles(parser: Parser, batch: Batch, rules: readonly Rule[],
     for (const f of parsed) f.dispose();
   }
   return result;
-}
-
-/** Groups files by directory, largest first, so workers can balance the load. */
-export function batchesByDirectory(files: readonly string[]): Batch[] {
-  const byDir = new Map<string, string[]>();
-  for (const f of files) {
-    const d = path.dirname(f);
-    const list = byDir.get(d);
-    if (list) list.push(f); else byDir.set(d, [f]);
-  }
-  return [...byDir.values()].sort((a, b) => b.length - a.length).map((files) => ({ files }));
 }

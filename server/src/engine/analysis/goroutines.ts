@@ -89,10 +89,18 @@ export class Goroutines {
     return this.reach(u).size > 0 || this.spawnedIn(u).length > 0;
   }
 
+  /** A root's place in `roots`: a number for cache keys (facts ask for every pair of accesses). */
+  indexOf(r: Root): number {
+    if (!this.indexes) this.indexes = new Map(this.roots.map((x, i) => [x, i]));
+    return this.indexes.get(r) ?? -1;
+  }
+
+  private indexes?: Map<Root, number>;
+
   private add(root: Root): void {
     if (this.roots.some((r) => r.unit === root.unit && r.site?.id === root.site?.id && r.kind === root.kind)) return;
     this.roots.push(root);
-    this.reachAll = this.reachRecv = this.spawned = undefined;
+    this.reachAll = this.reachRecv = this.spawned = this.indexes = undefined;
   }
 
   private findRoots(file: SourceFile, handlers: FuncUnit[]): void {

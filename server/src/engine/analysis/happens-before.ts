@@ -50,20 +50,13 @@ export class HappensBefore {
   orderAgainst(unit: FuncUnit, offset: number, g: Root, thread?: Thread): Order {
     if (!g.site || !g.spawner) return 'unknown';
     // Race checks ask for every pair of accesses: each access against each root once.
-    const key = `${unit.index}:${offset}:${this.rootIndex(g)}:${thread === undefined ? '-' : thread === 'main' ? 'main' : this.rootIndex(thread)}`;
+    const key = `${unit.index}:${offset}:${this.goroutines.indexOf(g)}:${thread === undefined ? '-' : thread === 'main' ? 'main' : this.goroutines.indexOf(thread)}`;
     let order = this.orders.get(key);
     if (!order) this.orders.set(key, (order = this.computeOrder(unit, offset, g, thread)));
     return order;
   }
 
   private readonly orders = new Map<string, Order>();
-  private readonly rootIds = new Map<Root, number>();
-
-  private rootIndex(r: Root): number {
-    let i = this.rootIds.get(r);
-    if (i === undefined) this.rootIds.set(r, (i = this.rootIds.size));
-    return i;
-  }
 
   private computeOrder(unit: FuncUnit, offset: number, g: Root, thread?: Thread): Order {
     if (!g.site || !g.spawner) return 'unknown';

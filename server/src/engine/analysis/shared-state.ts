@@ -179,7 +179,7 @@ export class SharedState {
   /** Locks held at an access when thread `t` runs it. */
   private heldIn(a: Access, t: Thread): HeldSet {
     if (!a.unit) return this.heldAt(a);
-    const tag = t === 'main' ? 'main' : `root${this.goroutines.roots.indexOf(t)}`;
+    const tag = t === 'main' ? 'main' : `root${this.goroutines.indexOf(t)}`;
     const ok = t === 'main' ? (c: FuncUnit) => this.goroutines.reach(c).size === 0 : (c: FuncUnit) => this.goroutines.reach(c).has(t);
     const held = this.locks.heldAtWhere(a.unit, a.expr.startIndex, ok, tag);
     const around = t === 'main' ? undefined : this.heldAround(t);
@@ -302,7 +302,7 @@ export class SharedState {
   private ordered(a: Access, x: Root, y: Root, depth = 0): boolean {
     let byThreads = this.orderedCache.get(a);
     if (!byThreads) this.orderedCache.set(a, (byThreads = new Map()));
-    const key = `${this.goroutines.roots.indexOf(x)}:${this.goroutines.roots.indexOf(y)}:${depth}`;
+    const key = `${this.goroutines.indexOf(x)}:${this.goroutines.indexOf(y)}:${depth}`;
     let answer = byThreads.get(key);
     if (answer === undefined) byThreads.set(key, (answer = this.computeOrdered(a, x, y, depth)));
     return answer;

@@ -42,16 +42,17 @@ function topStatement(node: Node, block: Node): Node | undefined {
 export function planLoadOnce(reads: readonly Access[], writes: readonly Access[], load: string, localName: (unit: FuncUnit) => string): LoadOncePlan {
   const plan: LoadOncePlan = { localFor: new Map(), inserts: [] };
   const writers = new Set(writes.map((w) => w.unit));
-  const groups = new Map<Node, Access[]>();
+  const groups = new Map<string, { scope: Node; group: Access[] }>(); // by file and scope node id (ids are per tree)
   for (const a of reads) {
     const body = a.unit?.body;
     if (!body || writers.has(a.unit) || !a.unit!.owns(a.expr.startIndex)) continue;
     const scope = scopeOf(a, body);
     if (!scope) continue;
-    const key = [...groups.keys()].find((k) => k.id === scope.id) ?? scope;
-    groups.set(key, [...(groups.get(key) ?? []), a]);
+    const key = `${a.file.path}:${scope.id}`;
+    const g = groups.get(key);
+    if (g) g.group.push(a); else groups.set(key, { scope, group: [a] });
   }
-  for (const [scope, group] of groups) {
+  for (const { scope, group } of groups.values()) {
     if (group.length < 2) continue;
     const first = group.reduce((x, y) => (y.expr.startIndex < x.expr.startIndex ? y : x));
     const stmt = topStatement(first.expr, scope);

@@ -29,8 +29,9 @@ export const doubleLock: Rule = {
       : 'Go mutexes are not reentrant, so the goroutine waits for itself forever';
     const state = (m: LockMode) => (m === 'w' ? 'locked' : 'read-locked');
 
+    const reportedOn = new Set(pass.files); // its findings lie in the unit's own file
     for (const u of locks.lockingUnits()) {
-      if (u.file.isGenerated) continue; // no finding is shown there
+      if (!reportedOn.has(u.file)) continue;
       const reported = new Set<number>();
       const report = (call: Node, held: Held, message: string, more: ReturnType<typeof relatedAt>[]) => {
         if (reported.has(call.id)) return;

@@ -98,8 +98,9 @@ export const missingUnlock: Rule = {
   requires: [LockStateFact],
   run(pass) {
     const locks = pass.get(LockStateFact);
+    const reportedOn = new Set(pass.files); // its findings lie in the unit's own file
     for (const u of locks.lockingUnits()) {
-      if (u.file.isGenerated) continue; // no finding is shown there
+      if (!reportedOn.has(u.file)) continue;
       const top = u.outermost;
       // Lock helpers (lock(), tryLock(), lockAndGet()) return holding the lock by design.
       if (/lock/i.test(top.name ?? '') || u.isLiteral && !u.parent) continue;
