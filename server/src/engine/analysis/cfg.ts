@@ -136,10 +136,14 @@ export function solveForward<S>(cfg: Cfg, init: S, transfer: (n: FlowNode, s: S)
   const before: (S | undefined)[] = new Array(cfg.nodes.length);
   const after: (S | undefined)[] = new Array(cfg.nodes.length);
   const order = cfg.order;
+  // A node is visited again only when the state after one of its predecessors changed.
+  const dirty = new Uint8Array(cfg.nodes.length).fill(1);
   // Rounds in reverse postorder until nothing changes: loops settle in two or three.
   for (let round = 0, changed = true; changed && round < 64; round++) { // a budget: the lattices are finite and small
     changed = false;
     for (const id of order) {
+      if (!dirty[id]) continue;
+      dirty[id] = 0;
       const n = cfg.nodes[id];
       let input: S | undefined = id === cfg.entry ? init : undefined;
       for (const p of n.pred) {
@@ -151,7 +155,11 @@ export function solveForward<S>(cfg: Cfg, init: S, transfer: (n: FlowNode, s: S)
       before[id] = input;
       const out = transfer(n, input);
       const old = after[id];
-      if (old === undefined || !equal(old, out)) { after[id] = out; changed = true; }
+      if (old === undefined || !equal(old, out)) {
+        after[id] = out;
+        changed = true;
+        for (const next of n.succ) dirty[next] = 1;
+      }
     }
   }
   return before;

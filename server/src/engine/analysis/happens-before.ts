@@ -329,6 +329,19 @@ export class HappensBefore {
       return n ? [n.id] : undefined;
     }
     if (depth > 3) return undefined; // a budget: helpers of helpers of helpers only
+    // Points come only from call chains that start in `s`; beyond its own code they do not depend on the offset.
+    if (!this.calledFrom(s).has(unit)) return undefined;
+    const key = `${s.index}:${unit.index}:${depth}:${thread === undefined ? '-' : thread === 'main' ? 'main' : this.goroutines.indexOf(thread)}`;
+    if (this.points.has(key)) return this.points.get(key);
+    const out = this.computePointsIn(s, unit, depth, thread);
+    this.points.set(key, out);
+    return out;
+  }
+
+  private readonly points = new Map<string, number[] | undefined>();
+
+  private computePointsIn(s: FuncUnit, unit: FuncUnit, depth: number, thread?: Thread): number[] | undefined {
+    const cfg = this.cfgs.of(s);
     if (unit.isLiteral && unit.parent) {
       // A literal that runs where it stands: called, deferred, or run by a synchronous callee.
       const lit = unit.node;

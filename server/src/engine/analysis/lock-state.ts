@@ -579,9 +579,13 @@ export class LockState {
     return { locks, assumed: entry.assumed };
   }
 
-  /** Locks that may be held just before `offset` in `u` (on some path), those it started with included. */
+  /**
+   * Locks that may be held just before `offset` in `u` (on some path), those it started with included.
+   * The entry counts assumed locks too: more locks held is the safe side for a fix, and it is the
+   * entry the race checks have already computed.
+   */
   mayHeldAt(u: FuncUnit, offset: number): Map<string, Held> {
-    const entry = this.entry(u, true);
+    const entry = this.entry(u);
     const locks = new Map(entry.locks);
     if (!this.lockRelevant(u)) return locks;
     const { cfg, before } = this.flow(u);
@@ -945,9 +949,13 @@ function release(s: State, key: LockKey, mode: LockMode): void {
   s.may.delete(key.id);
 }
 
+function isEmpty(s: State): boolean {
+  return !s.must.size && !s.may.size && !s.released.size && !s.deferred.size;
+}
+
 function join(a: State, b: State): State {
   // Branches that touch no lock hand on the same state: joining it with itself changes nothing.
-  if (a === b) return a;
+  if (a === b || (isEmpty(a) && isEmpty(b))) return a;
   const must = new Map<string, Held>();
   for (const [id, h] of a.must) {
     const o = b.must.get(id);

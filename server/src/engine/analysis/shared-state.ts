@@ -212,7 +212,19 @@ export class SharedState {
   }
 
   /** The locks held at an access as shared across functions (`T.mu`), by id, with their modes. */
-  sharedLocks(a: Access, thread?: Thread): Map<string, { lock: SharedLock; mode: 'r' | 'w' }> {
+  sharedLocks(a: Access, thread?: Thread): ReadonlyMap<string, { lock: SharedLock; mode: 'r' | 'w' }> {
+    // Pairing asks for every pair an access is in: one answer per access and thread.
+    let byThread = this.sharedCache.get(a);
+    if (!byThread) this.sharedCache.set(a, (byThread = new Map()));
+    const tag = thread === undefined ? -2 : thread === 'main' ? -1 : this.goroutines.indexOf(thread);
+    let out = byThread.get(tag);
+    if (!out) byThread.set(tag, (out = this.computeSharedLocks(a, thread)));
+    return out;
+  }
+
+  private readonly sharedCache = new Map<Access, Map<number, ReadonlyMap<string, { lock: SharedLock; mode: 'r' | 'w' }>>>();
+
+  private computeSharedLocks(a: Access, thread?: Thread): Map<string, { lock: SharedLock; mode: 'r' | 'w' }> {
     const out = new Map<string, { lock: SharedLock; mode: 'r' | 'w' }>();
     for (const h of (thread ? this.heldIn(a, thread) : this.heldAt(a)).locks.values()) {
       const s = h.key.shared;

@@ -13,10 +13,10 @@ export const unguardedAccess: Rule = {
   run(pass) {
     const state = pass.get(SharedStateFact);
     for (const v of state.vars) {
-      const conflicts = state.conflicts(v);
-      if (!conflicts.length) continue;
       const guards = state.guards(v);
       if (!guards.size) continue;
+      const conflicts = state.conflicts(v);
+      if (!conflicts.length) continue;
       const guarded = (a: Access) => [...state.sharedLocks(a).keys()].some((id) => guards.has(id));
       // Each conflict names its unguarded side; a guarded write racing an unguarded read is the read's fault.
       const unguarded: Sided[] = [];

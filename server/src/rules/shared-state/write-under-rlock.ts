@@ -33,14 +33,14 @@ export const writeUnderRlock: Rule = {
     const state = pass.get(SharedStateFact);
     for (const v of state.vars) {
       const reported = new Set<number>();
-      // A captured local is one goroutine's business unless another may touch it at the same time.
-      const racing = v.kind === 'local' ? new Set(state.conflicts(v).map((c) => c.write)) : undefined;
+      let racing: Set<Access> | undefined;
       for (const a of v.accesses) {
-        if (racing && !racing.has(a)) continue;
         // Read locks are taken in the writing function (or, rarely, by a caller racelens does not follow here).
         if (!a.write || !a.unit || !a.file.text.slice(a.unit.outermost.start, a.unit.outermost.end).includes('RLock()')) continue;
         const held = state.heldAt(a);
         if (!onlyReadLocked(held)) continue;
+        // A captured local is one goroutine's business unless another may touch it at the same time.
+        if (v.kind === 'local' && !(racing ??= new Set(state.conflicts(v).map((c) => c.write))).has(a)) continue;
         const node = accessNode(a);
         if (reported.has(node.id)) continue;
         reported.add(node.id);
