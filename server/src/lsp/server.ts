@@ -418,9 +418,9 @@ function registerHandlers(): void {
   connection.onDidOpenTextDocument(async ({ textDocument: td }) => {
     await ready;
     workspace!.openDocument(td.uri, td.version, td.text);
-    // File rules answer at once; the package-wide pass follows.
+    // File rules answer at once; the package-wide pass follows, as typing would have it wait.
     void analyzeEdited(td.uri);
-    schedule(workspace!.dirOf(td.uri), 0);
+    schedule(workspace!.dirOf(td.uri), settings.run === 'onType' ? Math.max(PACKAGE_RULE_DELAY_MS, settings.debounceMs) : 0);
   });
 
   connection.onDidChangeTextDocument(async ({ textDocument: td, contentChanges }) => {

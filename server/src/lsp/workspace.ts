@@ -176,7 +176,10 @@ export class GoWorkspace {
       if (!missing.length) break;
       for (const [p, r] of await Promise.all(missing.map(async (p) => [p, await read(p)] as const))) reads.set(p, r);
     }
-    if (cancelled && !await this.finishParsesIn(dir, cancelled)) return undefined;
+    if (cancelled && !(await this.parseClosedFiles(onDisk, reads, cancelled) && await this.finishParsesIn(dir, cancelled))) {
+      if (transient && !this.hasOpenDocumentIn(dir)) for (const p of onDisk) this.dropDiskEntry(p);
+      return undefined;
+    }
     if (this.open.has(dir)) return this.analyzeUntitled(dir, rules, budget);
     // From here on, synchronous until the rules run: no edit can interleave. A document closed
     // after the last read is left out; its close schedules another analysis.
@@ -200,6 +203,26 @@ export class GoWorkspace {
     } finally {
       if (transient && !this.hasOpenDocumentIn(dir)) for (const p of closed) this.dropDiskEntry(p);
     }
+  }
+
+  /**
+   * Parses the closed files read, pausing every few milliseconds; false when `cancelled` said to
+   * stop. Parsed files go into the cache and `reads`, where the synchronous part takes them.
+   */
+  private async parseClosedFiles(paths: readonly string[], reads: Map<string, Awaited<ReturnType<GoWorkspace['diskText']>>>, cancelled: () => boolean): Promise<boolean> {
+    let sliceEnd = performance.now() + SLICE_MS;
+    for (const p of paths) {
+      const read = reads.get(p);
+      if (!read || 'file' in read || this.open.has(p)) continue;
+      const file = this.diskFile(p, read);
+      const entry = this.disk.get(p);
+      if (file && entry?.file === file) reads.set(p, entry);
+      if (performance.now() < sliceEnd) continue;
+      await pause();
+      if (cancelled()) return false;
+      sliceEnd = performance.now() + SLICE_MS;
+    }
+    return true;
   }
 
   /**
