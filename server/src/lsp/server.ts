@@ -10,7 +10,6 @@ import { version } from '../../../package.json';
 import { enabledRules, isExcluded, unknownRuleIds, type RacelensConfig } from '../engine/config';
 import { compareFindings, finalize } from '../engine/finalize';
 import { editTouches, shiftFinding } from '../engine/shift';
-import { timeBudget } from '../engine/parse-budget';
 import { counted, unknownRuleMessage } from '../engine/words';
 import { STATUS, type Status } from '../protocol';
 import { newGoParser } from '../engine/parser';
@@ -129,7 +128,7 @@ async function analyzeEdited(uri: string): Promise<void> {
   const doc = workspace.document(uri);
   if (!doc || excluded(root, doc.file.path, config)) return;
   const only = new Set([doc.file.path]);
-  const result = await workspace.analyzeDir(dir, enabledRules(fileRules, config), { only, budget: timeBudget(settings.reparseBudgetMs) });
+  const result = await workspace.analyzeDir(dir, enabledRules(fileRules, config), { only, parseBudgetMs: settings.reparseBudgetMs });
   if (!result) return;
   if (result.stale.includes(doc.file)) {
     publishStale(uri);

@@ -4,7 +4,7 @@ import type { Parser } from 'web-tree-sitter';
 import { analyze, analyzeInSteps, type RuleFailure } from '../engine/analyze';
 import { groupIntoPackages, Package } from '../engine/package';
 import { tooLarge } from '../engine/limits';
-import type { ParseBudget } from '../engine/parse-budget';
+import { timeBudget, type ParseBudget } from '../engine/parse-budget';
 import { newGoParser } from '../engine/parser';
 import type { Finding, Rule } from '../engine/rule';
 import { SourceFile, type TextChange } from '../engine/source-file';
@@ -27,8 +27,8 @@ export interface AnalyzeDirOptions {
   transient?: boolean;
   /** Report only on these paths (per keystroke); closed files already read are trusted as they are. */
   only?: ReadonlySet<string>;
-  /** Bounds the reparse of each open document (per keystroke); one that runs out is left stale. */
-  budget?: ParseBudget;
+  /** Bounds the reparses of open documents (per keystroke), from when they start; one that runs out is left stale. */
+  parseBudgetMs?: number;
   /**
    * Makes the analysis pause between steps (parse slices, packages, rules) so that keystrokes get
    * through; polled after each pause, true stops the analysis, which then resolves undefined.
@@ -161,9 +161,9 @@ export class GoWorkspace {
    * analysis pauses between steps, and stops as soon as anything in the directory changed.
    */
   async analyzeDir(dir: string, rules: readonly Rule[], options: AnalyzeDirOptions = {}): Promise<DirAnalysis | undefined> {
-    const { transient, only, budget } = options;
-    const cancelled = options.cancelled;
-    if (this.open.has(dir)) return this.analyzeUntitled(dir, rules, budget);
+    const { transient, only, cancelled, parseBudgetMs } = options;
+    const budget = () => (parseBudgetMs === undefined ? undefined : timeBudget(parseBudgetMs));
+    if (this.open.has(dir)) return this.analyzeUntitled(dir, rules, budget());
     const listed = only && this.listings.get(dir);
     const onDisk = listed || await this.host.goFilesIn(dir);
     if (!only) this.listings.set(dir, onDisk);
@@ -180,16 +180,17 @@ export class GoWorkspace {
       if (transient && !this.hasOpenDocumentIn(dir)) for (const p of onDisk) this.dropDiskEntry(p);
       return undefined;
     }
-    if (this.open.has(dir)) return this.analyzeUntitled(dir, rules, budget);
+    if (this.open.has(dir)) return this.analyzeUntitled(dir, rules, budget());
     // From here on, synchronous until the rules run: no edit can interleave. A document closed
     // after the last read is left out; its close schedules another analysis.
     const paths = new Set([...onDisk, ...this.openPathsIn(dir)]);
     const files: SourceFile[] = [];
     const stale: SourceFile[] = [];
     const closed: string[] = [];
+    const parseBudget = budget();
     for (const p of [...paths].sort()) {
       const open = this.open.get(p);
-      if (open && !open.file.reparse(this.parser, budget)) stale.push(open.file);
+      if (open && !open.file.reparse(this.parser, parseBudget)) stale.push(open.file);
       if (!open) closed.push(p);
       const file = open?.file ?? this.diskFile(p, reads.get(p));
       if (file && (open || !file.skipped)) files.push(file);
