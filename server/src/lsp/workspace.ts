@@ -196,10 +196,9 @@ export class GoWorkspace {
       if (file && (open || !file.skipped)) files.push(file);
     }
     try {
-      const pkgs = groupIntoPackages(files, () => goVersion);
-      // A stale file's tree is not the text's: nothing is analysed that reports on it.
-      const wanted = stale.length ? new Set([...(only ?? paths)].filter((p) => !stale.some((f) => f.path === p))) : only;
-      const found = cancelled ? await this.collectInSteps(dir, pkgs, rules, cancelled) : collect(pkgs, rules, wanted);
+      // A stale file's tree is not its text's: it is neither analysed nor context for the others.
+      const pkgs = groupIntoPackages(stale.length ? files.filter((f) => !stale.includes(f)) : files, () => goVersion);
+      const found = cancelled ? await this.collectInSteps(dir, pkgs, rules, cancelled) : collect(pkgs, rules, only);
       return found && { dir, files, stale, ...found };
     } finally {
       if (transient && !this.hasOpenDocumentIn(dir)) for (const p of closed) this.dropDiskEntry(p);
