@@ -1,12 +1,18 @@
 // A reparse bounded in time (the editor's keystroke path): one that runs out leaves the file stale
 // with its edited tree and the parser free for other files; finishing it later, at once or in
-// slices with edits in between, gives the tree a fresh parse gives.
+// slices with edits in between, gives the tree a fresh parse gives. And a soak (issue 16).
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { analyze } from '../server/src/engine/analyze';
+import { groupIntoPackages } from '../server/src/engine/package';
 import { newGoParser } from '../server/src/engine/parser';
 import type { ParseBudget } from '../server/src/engine/parse-budget';
 import { SourceFile } from '../server/src/engine/source-file';
-import { testParser } from './support/engine';
+import { goVersionFor } from '../server/src/node/files';
+import { allRules } from '../server/src/rules';
+import { analyzeTexts, goFilesIn, testParser } from './support/engine';
+import { rng } from './support/rng';
 import { LspClient } from './support/lsp-client';
 
 /** A file long enough that reparsing it after a broken brace takes many parser steps. */
@@ -142,5 +148,58 @@ describe('editor: a file that cannot be reparsed in a keystroke', () => {
     await client.statusWhere((s: { stale?: number }) => s.stale === 0);
     const fresh = await client.diagnostics(URI, (p) => p.version === 3);
     assert.deepEqual(fresh.diagnostics.map((d) => [d.code, d.range.start.line]), [['manual-gc', gcLine + 1]]);
+  });
+});
+
+describe('soak: 10,000 edits with syntax errors in and out, reparses often running out', () => {
+  it('finds the original findings whenever the text is the original again, and does not grow the WASM heap', async () => {
+    const p = await testParser();
+    const dir = path.join(__dirname, '..', '..', 'examples', 'orderservice');
+    const texts = goFilesIn(dir);
+    const want = analyzeTexts(p, texts, allRules);
+    assert.ok(want.length >= 6, 'the example has findings of file and package rules');
+    const files = [...texts].map(([f, t]) => SourceFile.parse(p, f, t));
+    const targets = files.filter((f) => /\/(admin|config|cache)\.go$/.test(f.path));
+    const rand = rng(16);
+    const pieces = ['{', '}', '(', ')', 'func ', '"', '`', '/*', '\n', 'x := ', '[', 'go '];
+    // Gives up after a random number of progress checks, as a keystroke's reparse does when it runs out of time.
+    const someBudget = (): ParseBudget => {
+      let checks = Math.floor(rand() * 3);
+      return { exhausted: () => checks-- <= 0 };
+    };
+    const only = (f: SourceFile) => ({ only: new Set([f.path]) });
+    let edits = 0, ranOut = 0, heapAt1k = 0;
+    try {
+      while (edits < 10_000) {
+        const file = targets[edits % targets.length];
+        const undo: { start: number; end: number; text: string }[] = [];
+        for (let i = 0; i < 25; i++, edits++) {
+          const start = Math.floor(rand() * file.text.length);
+          const end = rand() < 0.3 ? Math.min(file.text.length, start + 1 + Math.floor(rand() * 3)) : start;
+          const text = end > start ? '' : pieces[Math.floor(rand() * pieces.length)];
+          undo.push({ start, end: start + text.length, text: file.text.slice(start, end) });
+          file.edit([{ start, end, text }]);
+          if (!file.reparse(p, someBudget())) ranOut++;
+        }
+        while (undo.length) {
+          file.edit([undo.pop()!]);
+          if (!file.reparse(p, someBudget())) ranOut++;
+          edits++;
+        }
+        assert.equal(file.text, texts.get(file.path));
+        file.reparse(p); // typing paused: finished without a bound
+        const pkg = groupIntoPackages(files, goVersionFor)[0];
+        const mine = analyze(pkg, allRules).findings;
+        assert.deepEqual(mine, want, `after ${edits} edits: the whole package`);
+        const fileRules = allRules.filter((r) => r.scope !== 'package');
+        assert.deepEqual(analyze(pkg, fileRules, only(file)).findings, analyzeTexts(p, texts, fileRules).filter((f) => f.path === file.path), `after ${edits} edits: ${file.path} incrementally`);
+        if (!heapAt1k && edits >= 1000) heapAt1k = process.memoryUsage().arrayBuffers;
+      }
+      assert.ok(ranOut > 1000, `many reparses ran out (${ranOut})`);
+      const grown = process.memoryUsage().arrayBuffers - heapAt1k;
+      assert.ok(grown < 32 * 1024 * 1024, `WASM and other buffers grew by ${Math.round(grown / 1048576)} MB between 1,000 and 10,000 edits`);
+    } finally {
+      for (const f of files) f.dispose();
+    }
   });
 });
