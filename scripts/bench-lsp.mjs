@@ -29,7 +29,8 @@ function pct(xs, p) {
 }
 
 async function server() {
-  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server; BENCH_INIT='{"reparseBudgetMs":1e9}'
+  // adds initialization options (here: keystroke reparses without a bound).
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
@@ -44,7 +45,7 @@ async function server() {
   conn.onNotification(() => undefined);
   conn.onRequest(() => null);
   conn.listen();
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 0 } });
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 0, ...JSON.parse(process.env.BENCH_INIT ?? '{}') } });
   await conn.sendNotification('initialized', {});
   const published = (uri, version) => new Promise((r) => waiters.set(`${uri}@${version}`, r));
   return { proc, conn, published, counts };
