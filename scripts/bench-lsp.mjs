@@ -29,7 +29,8 @@ function pct(xs, p) {
 }
 
 async function server() {
-  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server; BENCH_INIT='{"reparseBudgetMs":1e9}'
+  // adds initialization options (here: keystroke reparses without a bound).
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const proc = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
@@ -38,13 +39,16 @@ async function server() {
     const w = waiters.get(`${p.uri}@${p.version}`);
     if (w) { waiters.delete(`${p.uri}@${p.version}`); w(); }
   });
+  // Answers given while a file's reparse ran out of its budget (findings shown as before the last edits).
+  const counts = { staleAnswers: 0 };
+  conn.onNotification('racelens/status', (s) => { if (s.stale) counts.staleAnswers++; });
   conn.onNotification(() => undefined);
   conn.onRequest(() => null);
   conn.listen();
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 0 } });
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 0, ...JSON.parse(process.env.BENCH_INIT ?? '{}') } });
   await conn.sendNotification('initialized', {});
   const published = (uri, version) => new Promise((r) => waiters.set(`${uri}@${version}`, r));
-  return { proc, conn, published };
+  return { proc, conn, published, counts };
 }
 
 /**
@@ -133,7 +137,7 @@ function* revertedChanges(text, steps) {
 const SESSIONS = { typed: typedChanges, stress: changes, revert: revertedChanges };
 
 async function typing(file, steps, sessionName) {
-  const { proc, conn, published } = await server();
+  const { proc, conn, published, counts } = await server();
   const uri = pathToFileURL(file).href;
   let text = fs.readFileSync(file, 'utf8');
   const opened = published(uri, 1);
@@ -144,6 +148,7 @@ async function typing(file, steps, sessionName) {
   const lat = [];
   let version = 1;
   const cpu0 = cpuMs(proc.pid);
+  counts.staleAnswers = 0;
   for (const change of SESSIONS[sessionName](text, steps)) {
     version++;
     const done = published(uri, version);
@@ -157,7 +162,7 @@ async function typing(file, steps, sessionName) {
   await conn.sendRequest('shutdown').catch(() => undefined);
   await conn.sendNotification('exit');
   await new Promise((r) => proc.once('exit', r));
-  return { file: path.relative(src, file), session: sessionName, lines: text.split('\n').length, openMs: +openMs.toFixed(1), edits: steps, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), cpuMsPerEdit: cpuPerEdit, rssMb: mb };
+  return { file: path.relative(src, file), session: sessionName, lines: text.split('\n').length, openMs: +openMs.toFixed(1), edits: steps, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), cpuMsPerEdit: cpuPerEdit, staleAnswers: counts.staleAnswers, rssMb: mb };
 }
 
 async function memory(files, edits) {

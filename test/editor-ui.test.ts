@@ -32,6 +32,12 @@ describe('status bar', () => {
     assert.match(statusLabel({ ...counts(0, 0, 0), state: 'scanning' }, true).text, /loading~spin/);
     assert.match(statusLabel({ ...counts(0, 0, 0), state: 'disabled' }, true).text, /circle-slash/);
   });
+
+  it('spins while a file is being re-checked, keeping the counts shown', () => {
+    const label = statusLabel({ ...counts(1, 0, 0), stale: 1 }, true);
+    assert.equal(label.text, '$(sync~spin) racelens 1');
+    assert.match(label.tooltip, /Re-checking 1 file: shown as before the last edits\./);
+  });
 });
 
 describe('hover', () => {

@@ -42,12 +42,12 @@ describe('workspace over a slow host (the web worker)', () => {
     const ws = new GoWorkspace(await testParser(), slowHost(files, (p) => (p.endsWith('slow.go') ? 60 : 5)));
     try {
       ws.openDocument(`${DIR}/server.go`, 1, SERVER);
-      assert.equal((await ws.analyzeDir(DIR, [concurrentMapAccess])).findings.length, 1);
+      assert.equal((await ws.analyzeDir(DIR, [concurrentMapAccess]))!.findings.length, 1);
       const pending = ws.analyzeDir(DIR, [concurrentMapAccess]);
       await sleep(30); // store.go's cached entry is in hand; slow.go is still being read
       files.set(`${DIR}/store.go`, `${STORE}// changed\n`);
       ws.invalidateDisk(`${DIR}/store.go`); // the watcher frees the cached tree meanwhile
-      const result = await pending;
+      const result = (await pending)!;
       assert.equal(result.findings.length, 1);
       assert.ok(result.files.some((f) => f.path.endsWith('store.go')), 'store.go is part of the package');
     } finally {
@@ -64,7 +64,7 @@ describe('workspace over a slow host (the web worker)', () => {
       const pending = ws.analyzeDir(DIR, [concurrentMapAccess]);
       await sleep(7); // listed, still asking for the go version
       ws.closeDocument(`${DIR}/store.go`);
-      const result = await pending;
+      const result = (await pending)!;
       assert.deepEqual(result.files.map((f) => f.path).sort(), [`${DIR}/server.go`, `${DIR}/store.go`]);
       assert.equal(result.findings.length, 1, 'the map declared in the closed file is still known');
     } finally {
@@ -82,11 +82,11 @@ describe('workspace over a slow host (the web worker)', () => {
       const before = host.listings;
       for (let v = 2; v < 6; v++) {
         ws.changeDocument(`${DIR}/server.go`, v, [{ range: { start: { line: 6, character: 0 }, end: { line: 6, character: 0 } }, text: '\n' }]);
-        await ws.analyzeDir(DIR, [], false, new Set([`${DIR}/server.go`]));
+        await ws.analyzeDir(DIR, [], { only: new Set([`${DIR}/server.go`]) });
       }
       assert.equal(host.listings, before, 'no directory listing per keystroke');
       ws.invalidateDisk(`${DIR}/store.go`);
-      await ws.analyzeDir(DIR, [], false, new Set([`${DIR}/server.go`]));
+      await ws.analyzeDir(DIR, [], { only: new Set([`${DIR}/server.go`]) });
       assert.equal(host.listings, before + 1, 'a watched-file event makes the next analysis list again');
     } finally {
       ws.dispose();

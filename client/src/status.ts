@@ -10,9 +10,11 @@ export function statusLabel(s: Status | undefined, running: boolean): { text: st
   if (!s || s.state === 'scanning') return { text: '$(loading~spin) racelens', tooltip: 'racelens is checking the workspace' };
   if (s.state === 'disabled') return { text: '$(circle-slash) racelens', tooltip: 'racelens is disabled (racelens.enable)' };
   const total = s.errors + s.warnings + s.infos;
-  const icon = s.errors ? '$(error)' : s.warnings ? '$(warning)' : s.infos ? '$(info)' : '$(check)';
+  const icon = s.stale ? '$(sync~spin)' : s.errors ? '$(error)' : s.warnings ? '$(warning)' : s.infos ? '$(info)' : '$(check)';
+  // A file whose reparse ran out of time while typing keeps its earlier findings until typing pauses.
+  const stale = s.stale ? ` Re-checking ${plural(s.stale, 'file')}: shown as before the last edits.` : '';
   return {
     text: total ? `${icon} racelens ${total}` : `${icon} racelens`,
-    tooltip: `racelens: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${s.infos} info. Click to open Problems.`,
+    tooltip: `racelens: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${s.infos} info.${stale} Click to open Problems.`,
   };
 }

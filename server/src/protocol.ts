@@ -3,7 +3,14 @@
 /** Server → client notification: the counts behind the status-bar item. */
 export const STATUS = 'racelens/status';
 
-export interface Status { state: 'scanning' | 'ready' | 'disabled'; errors: number; warnings: number; infos: number }
+export interface Status {
+  state: 'scanning' | 'ready' | 'disabled';
+  errors: number;
+  warnings: number;
+  infos: number;
+  /** Open files whose findings are from before their last edits: being re-checked (absent from older servers). */
+  stale?: number;
+}
 
 // Requests the browser server sends its client to read the workspace: a web worker has no file
 // system, so the client answers them with vscode.workspace.fs. URIs are strings throughout.

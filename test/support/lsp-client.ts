@@ -29,7 +29,12 @@ export class LspClient {
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onRequest('window/workDoneProgress/create', () => null);
     this.conn.onNotification('$/progress', () => undefined);
-    this.conn.onNotification('racelens/status', (s: unknown) => { this.status = s; });
+    this.conn.onNotification('racelens/status', (s: unknown) => {
+      this.status = s;
+      const w = this.statusWaiters;
+      this.statusWaiters = [];
+      w.forEach((f) => f());
+    });
     this.conn.onNotification('window/showMessage', (m: { message: string }) => { this.messages.push(m.message); });
     this.conn.listen();
     this.initOptions = initOptions;
@@ -90,6 +95,20 @@ export class LspClient {
       const check = () => {
         const p = this.latest.get(uri);
         if (p && ok(p)) { clearTimeout(timer); resolve(p); } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  private statusWaiters: (() => void)[] = [];
+
+  /** Resolves with the first status notification that satisfies `ok` (including the last one received). */
+  statusWhere<S>(ok: (s: S) => boolean, timeoutMs = 5000): Promise<S> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching status; last: ${JSON.stringify(this.status)}\n${this.stderr}`)), timeoutMs);
+      const check = () => {
+        const s = this.status as S | undefined;
+        if (s && ok(s)) { clearTimeout(timer); resolve(s); } else this.statusWaiters.push(check);
       };
       check();
     });

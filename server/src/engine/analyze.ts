@@ -2,7 +2,7 @@
 import { analyzeEditedFile } from './incremental';
 import type { Package } from './package';
 import type { Rule } from './rule';
-import { runRules, settleFindings, type AnalysisResult } from './run-rules';
+import { ruleSteps, runRules, settleFindings, type AnalysisResult } from './run-rules';
 import { forgetTrees } from './tree-cache';
 
 export type { AnalysisResult, RuleFailure } from './run-rules';
@@ -29,4 +29,23 @@ function analyzeWithCaches(pkg: Package, rules: readonly Rule[], options: Analyz
   if (only && files.length === 1) return analyzeEditedFile(pkg, files[0], rules);
   const { findings, failures } = runRules(pkg, files, rules, { only });
   return { findings: settleFindings(pkg, files, rules, findings), failures };
+}
+
+/**
+ * analyze() on a whole package, pausing after each rule through `pause`, which resolves false
+ * when the result is no longer wanted: then undefined. The caller must keep the package's trees
+ * as they are while it pauses, or stop (edits and reparses change the trees the rules look at).
+ */
+export async function analyzeInSteps(pkg: Package, rules: readonly Rule[], pause: () => Promise<boolean>): Promise<AnalysisResult | undefined> {
+  const steps = ruleSteps(pkg, pkg.files, rules);
+  try {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return { findings: settleFindings(pkg, pkg.files, rules, step.value.findings), failures: step.value.failures };
+      if (!await pause()) return undefined;
+    }
+  } finally {
+    steps.return({ findings: [], failures: [] });
+    forgetTrees(pkg.files.map((f) => f.tree));
+  }
 }

@@ -28,6 +28,15 @@ function startsIn(spans: readonly Span[], offset: number): boolean {
 
 /** The findings the rules report on `files`, unsuppressed and in no particular order. */
 export function runRules(pkg: Package, files: readonly SourceFile[], rules: readonly Rule[], options: RunOptions = {}): AnalysisResult {
+  const steps = ruleSteps(pkg, files, rules, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** runRules one rule at a time: the generator pauses after each rule, so a caller can let other work run in between. */
+export function* ruleSteps(pkg: Package, files: readonly SourceFile[], rules: readonly Rule[], options: RunOptions = {}): Generator<void, AnalysisResult> {
   const { only, spans } = options;
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
@@ -77,6 +86,7 @@ export function runRules(pkg: Package, files: readonly SourceFile[], rules: read
     } catch (error) {
       failures.push({ ruleId: rule.id, error });
     }
+    yield;
   }
   return { findings, failures };
 }

@@ -5,6 +5,7 @@ import { Edit } from 'web-tree-sitter';
 import { ChangeLog, type LoggedChange } from './change-log';
 import { readImports, type ImportSpec } from './imports';
 import { tooLarge } from './limits';
+import type { ParseBudget } from './parse-budget';
 import { isLocallyDeclared } from './scope';
 import { LineIndex, LiteralCounts, advancePoint, treePointAt, type Position, type Range } from './text';
 
@@ -241,9 +242,55 @@ export class SourceFile {
     return treePointAt(text, offset);
   }
 
-  /** Incremental reparse after edit(); a no-op when nothing changed. */
-  reparse(parser: Parser): void {
-    if (this.pendingReparse) this.replace(parser, this.currentText, true);
+  /**
+   * Incremental reparse after edit(); a no-op when nothing changed. Within `budget`, when given:
+   * false when the parse ran out of it, and the file stays stale (its tree edited, not reparsed;
+   * a later reparse still starts from it).
+   */
+  reparse(parser: Parser, budget?: ParseBudget): boolean {
+    if (!this.pendingReparse) return true;
+    if (!budget) {
+      this.replace(parser, this.currentText, true);
+      return true;
+    }
+    const tree = parser.parse(this.currentText, this.currentTree, { progressCallback: () => budget.exhausted() });
+    if (!tree) {
+      // The parser keeps a stopped parse to resume it on its next parse() call, whatever the text: drop it.
+      parser.reset();
+      return false;
+    }
+    this.adopt(tree, this.currentText, true);
+    return true;
+  }
+
+  /**
+   * Reparses in slices of `sliceMs` with `parser` (which nothing else may use meanwhile), letting
+   * other work run between slices through `pause`. Resolves true once the file is parsed; false
+   * when `cancelled` says to stop (checked after each pause). An edit between slices restarts
+   * the parse from the edited tree.
+   */
+  async reparseInSlices(parser: Parser, sliceMs: number, pause: () => Promise<void>, cancelled: () => boolean): Promise<boolean> {
+    let revision = this.revision;
+    try {
+      while (this.pendingReparse) {
+        const end = performance.now() + sliceMs;
+        const tree = parser.parse(this.currentText, this.currentTree, { progressCallback: () => performance.now() >= end });
+        if (tree) {
+          this.adopt(tree, this.currentText, true);
+          return true;
+        }
+        // The stopped parse resumes on the next parse() call with the same text; else start again.
+        await pause();
+        if (cancelled() || this.disposed) return false;
+        if (this.revision !== revision) {
+          parser.reset();
+          revision = this.revision;
+        }
+      }
+      return true;
+    } finally {
+      parser.reset();
+    }
   }
 
   /** edit() then reparse(). */
@@ -254,9 +301,14 @@ export class SourceFile {
 
   /** Replaces the whole text (reparsing from scratch unless `incremental`). */
   replace(parser: Parser, text: string, incremental = false): void {
-    const old = this.currentTree;
-    const tree = parser.parse(text, incremental ? old : null);
+    const tree = parser.parse(text, incremental ? this.currentTree : null);
     if (!tree) throw new Error(`parse failed: ${this.path}`);
+    this.adopt(tree, text, incremental);
+  }
+
+  /** Takes `tree` (parsed from `text`) as the file's tree, freeing the old one. */
+  private adopt(tree: Tree, text: string, incremental: boolean): void {
+    const old = this.currentTree;
     if (incremental) this.log.add({ kind: 'reparse' });
     else this.log.reset(); // a new text without the edits that led to it
     old.delete();
@@ -283,5 +335,10 @@ export class SourceFile {
     this.generated = undefined;
   }
 
-  dispose(): void { this.currentTree.delete(); }
+  private disposed = false;
+
+  dispose(): void {
+    this.disposed = true;
+    this.currentTree.delete();
+  }
 }

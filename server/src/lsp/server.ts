@@ -75,6 +75,14 @@ const PACKAGE_RULE_DELAY_MS = 250;
  */
 const carried = new Map<string, Finding[]>(); // by uri
 
+/**
+ * What is shown for each open document, moved along with the edits since: shown again, marked
+ * stale, while a keystroke's reparse runs out of its budget (heavy error recovery).
+ */
+const shown = new Map<string, Finding[]>(); // by uri
+/** Open documents whose diagnostics are from before their last edits, until a reparse finishes. */
+const staleUris = new Set<string>();
+
 /** Re-analyses a directory after a short quiet period; a newer request replaces a pending one. */
 function schedule(dir: string, delay = settings.debounceMs): void {
   clearTimeout(timers.get(dir));
@@ -119,7 +127,13 @@ async function analyzeEdited(uri: string): Promise<void> {
   const { config, root } = await configs.forDir(dir);
   const doc = workspace.document(uri);
   if (!doc || excluded(root, doc.file.path, config)) return;
-  const result = await workspace.analyzeDir(dir, enabledRules(fileRules, config), false, new Set([doc.file.path]));
+  const only = new Set([doc.file.path]);
+  const result = await workspace.analyzeDir(dir, enabledRules(fileRules, config), { only, parseBudgetMs: settings.reparseBudgetMs });
+  if (!result) return;
+  if (result.stale.includes(doc.file)) {
+    publishStale(uri);
+    return; // the package pass, once typing pauses, finishes the parse
+  }
   for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
   const mine = finalized(result.findings, config, root).filter((f) => f.path === doc.file.path);
   const kept = (carried.get(uri) ?? []).map((f) => ({ ...f, range: doc.file.rangeOf(f.start, f.end), related: [], fixes: [] }));
@@ -141,10 +155,12 @@ async function analyzeDir(dir: string, transient: boolean): Promise<void> {
   const seq = (analysisSeq.get(dir) ?? 0) + 1;
   analysisSeq.set(dir, seq);
   const { config, root } = await configs.forDir(dir);
+  // Outdated once another analysis of the directory is scheduled (an edit schedules one) or started.
+  const cancelled = () => analysisSeq.get(dir) !== seq || timers.has(dir);
   const result = settings.enable
-    ? await workspace.analyzeDir(dir, enabledRules(allRules, config), transient)
+    ? await workspace.analyzeDir(dir, enabledRules(allRules, config), { transient, cancelled })
     : { dir, files: workspace.openDocuments().filter((d) => workspace!.dirOf(d.uri) === dir).map((d) => d.file), findings: [], failures: [] };
-  if (analysisSeq.get(dir) !== seq) return;
+  if (!result || analysisSeq.get(dir) !== seq) return;
   for (const f of result.failures) connection.console.error(`racelens: rule ${f.ruleId} failed in ${dir}: ${(f.error as Error)?.stack ?? f.error}`);
   const findings = finalized(result.findings, config, root);
   const files = new Map(result.files.map((f) => [f.path, f]));
@@ -178,12 +194,30 @@ function skippedNotice(file: SourceFile): Diagnostic | undefined {
   };
 }
 
+/** The findings shown before, moved along the edits since, as a stale answer for the document's current version. */
+function publishStale(uri: string): void {
+  const doc = workspace?.document(uri);
+  if (!doc) return;
+  const file = doc.file;
+  const moved = (shown.get(uri) ?? []).map((f) => ({
+    ...f,
+    range: file.rangeOf(f.start, f.end),
+    related: f.related.map((r) => (r.path === file.path ? { ...r, range: file.rangeOf(r.start, r.end) } : r)),
+    fixes: [], // offered again once the file is checked
+  }));
+  publish(uri, doc.version, moved, new Map([[file.path, file]]), new Map([[file.path, doc.version]]));
+  staleUris.add(uri);
+  sendStatus();
+}
+
 function publish(
   uri: string, version: number | undefined, findings: Finding[], files: Map<string, SourceFile>,
   openVersions = new Map<string, number>(), notice?: Diagnostic,
 ): void {
   const current = workspace?.document(uri);
   if (current && current.version !== version) return; // stale: a newer edit will publish
+  staleUris.delete(uri);
+  if (current) shown.set(uri, notice ? [] : findings);
   const diagnostics = findings.map((f) => toDiagnostic(f, (p) => workspace!.uriOf(p)));
   if (notice) {
     void connection.sendDiagnostics({ uri, version, diagnostics: [notice] });
@@ -205,7 +239,7 @@ function sendStatus(): void {
       if (f.severity === 'error') errors++; else if (f.severity === 'warning') warnings++; else infos++;
     }
   }
-  const status: Status = { state: scanning ? 'scanning' : settings.enable ? 'ready' : 'disabled', errors, warnings, infos };
+  const status: Status = { state: scanning ? 'scanning' : settings.enable ? 'ready' : 'disabled', errors, warnings, infos, stale: staleUris.size };
   void connection.sendNotification(STATUS, status);
 }
 
@@ -383,9 +417,9 @@ function registerHandlers(): void {
   connection.onDidOpenTextDocument(async ({ textDocument: td }) => {
     await ready;
     workspace!.openDocument(td.uri, td.version, td.text);
-    // File rules answer at once; the package-wide pass follows.
+    // File rules answer at once; the package-wide pass follows, as typing would have it wait.
     void analyzeEdited(td.uri);
-    schedule(workspace!.dirOf(td.uri), 0);
+    schedule(workspace!.dirOf(td.uri), settings.run === 'onType' ? Math.max(PACKAGE_RULE_DELAY_MS, settings.debounceMs) : 0);
   });
 
   connection.onDidChangeTextDocument(async ({ textDocument: td, contentChanges }) => {
@@ -393,7 +427,10 @@ function registerHandlers(): void {
     const applied = workspace!.changeDocument(td.uri, td.version, contentChanges as Parameters<GoWorkspace['changeDocument']>[2]);
     if (!applied) return;
     const path = workspace!.document(td.uri)?.file.path;
-    if (path) carried.set(td.uri, shiftFindings(carried.get(td.uri) ?? [], applied, path));
+    if (path) {
+      carried.set(td.uri, shiftFindings(carried.get(td.uri) ?? [], applied, path));
+      shown.set(td.uri, shiftFindings(shown.get(td.uri) ?? [], applied, path));
+    }
     if (settings.run === 'onType') scheduleTyping(td.uri);
   });
 
@@ -407,6 +444,8 @@ function registerHandlers(): void {
     const dir = workspace!.dirOf(td.uri);
     workspace!.closeDocument(td.uri);
     carried.delete(td.uri);
+    shown.delete(td.uri);
+    staleUris.delete(td.uri);
     // The editor's version is gone: clear it now. A file that exists on disk gets its diagnostics
     // back from the directory's re-analysis, as every closed file of the workspace does.
     published.delete(td.uri);
@@ -440,7 +479,7 @@ function registerHandlers(): void {
     if (doc && wants(FIX_ALL_KIND) && only) {
       const dir = workspace!.dirOf(textDocument.uri);
       const analysed = await workspace!.analyzeDir(dir, []);
-      const texts = new Map(analysed.files.map((f) => [f.path, f.text]));
+      const texts = new Map((analysed?.files ?? []).map((f) => [f.path, f.text]));
       const { config } = await configs.forDir(dir);
       const goVersion = await host.goVersionFor(dir);
       const parser = newGoParser();

@@ -1,4 +1,5 @@
 // Editor settings (racelens.*) merged with the repository's .racelens.json.
+import { KEYSTROKE_PARSE_MS } from '../engine/parse-budget';
 import { mergeConfigs, type LoadedConfig, type RacelensConfig, type RuleSetting } from '../engine/config';
 
 export interface Settings {
@@ -7,9 +8,14 @@ export interface Settings {
   rules: Record<string, RuleSetting>;
   exclude: string[];
   debounceMs: number;
+  /**
+   * How long a keystroke's reparse may take before the file is shown as stale and re-checked once
+   * typing pauses. Not a user setting: initializationOptions only (tests set 0).
+   */
+  reparseBudgetMs: number;
 }
 
-export const DEFAULT_SETTINGS: Settings = { enable: true, run: 'onType', rules: {}, exclude: [], debounceMs: 25 };
+export const DEFAULT_SETTINGS: Settings = { enable: true, run: 'onType', rules: {}, exclude: [], debounceMs: 25, reparseBudgetMs: KEYSTROKE_PARSE_MS };
 
 export function readSettings(raw: unknown, base: Settings = DEFAULT_SETTINGS): Settings {
   const r = (raw ?? {}) as Partial<Settings>;
@@ -19,6 +25,7 @@ export function readSettings(raw: unknown, base: Settings = DEFAULT_SETTINGS): S
     rules: r.rules && typeof r.rules === 'object' ? r.rules : base.rules,
     exclude: Array.isArray(r.exclude) ? r.exclude.filter((g) => typeof g === 'string') : base.exclude,
     debounceMs: typeof r.debounceMs === 'number' && r.debounceMs >= 0 ? r.debounceMs : base.debounceMs,
+    reparseBudgetMs: typeof r.reparseBudgetMs === 'number' && r.reparseBudgetMs >= 0 ? r.reparseBudgetMs : base.reparseBudgetMs,
   };
 }
 
