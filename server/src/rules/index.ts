@@ -23,6 +23,7 @@ import { loopVarCapture } from './goroutines/loop-var-capture';
 import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
 import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
+import { channelNoPartner } from './goroutines/channel-no-partner';
 import { missingUnlock } from './locks/missing-unlock';
 import { doubleLock } from './locks/double-lock';
 import { lockOrderInversion } from './locks/lock-order-inversion';
@@ -34,7 +35,7 @@ export const allRules: readonly Rule[] = [
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
   waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
-  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, missingUnlock,
+  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,
