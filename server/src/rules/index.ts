@@ -24,6 +24,7 @@ import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
 import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
 import { channelNoPartner } from './goroutines/channel-no-partner';
+import { waitNeverReleased } from './goroutines/wait-never-released';
 import { missingUnlock } from './locks/missing-unlock';
 import { doubleLock } from './locks/double-lock';
 import { lockOrderInversion } from './locks/lock-order-inversion';
@@ -35,7 +36,7 @@ export const allRules: readonly Rule[] = [
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
   waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
-  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, missingUnlock,
+  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, waitNeverReleased, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,

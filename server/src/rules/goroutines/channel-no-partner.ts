@@ -196,17 +196,18 @@ export const channelNoPartner: Rule = {
         if (!scope || !body) continue;
         const refs = refsOf(file, body, mk.name, mk.decl);
         const recvs = unreleasedLocal(refs, pass.pkg, resolve, 0);
-        if (!recvs?.length) continue;
+        // Never handed to anyone: `<-block` in a process meant to hang is deliberate, like `select {}`.
         const passedTo = refs.find((r) => r.kind === 'arg');
+        if (!recvs?.length || !passedTo) continue;
         for (const r of recvs) {
           if (r.kind === 'recv' && selectCaseOf(r.site)) continue; // a select may take another case
           pass.report({
             file,
             node: r.site.type === 'for_statement' ? r.node : r.site,
-            message: `${r.kind === 'range' ? 'ranges over' : 'receives from'} ${mk.name.text}, which nothing ever sends on or closes${passedTo ? ` (${file.textOf(passedTo.site.childForFieldName('function') ?? passedTo.site)} is given it but never sends on it)` : ''}: this goroutine blocks here forever; send on or close ${mk.name.text} where the work it waits for ends`,
+            message: `${r.kind === 'range' ? 'ranges over' : 'receives from'} ${mk.name.text}, which nothing ever sends on or closes (${file.textOf(passedTo.site.childForFieldName('function') ?? passedTo.site)} is given it but never sends on it): this goroutine blocks here forever; send on or close ${mk.name.text} where the work it waits for ends`,
             related: [
               { path: file.path, start: mk.call.startIndex, end: mk.call.endIndex, message: `${mk.name.text} is made here` },
-              ...(passedTo ? [{ path: file.path, start: passedTo.site.startIndex, end: passedTo.site.endIndex, message: `${mk.name.text} is handed over here` }] : []),
+              { path: file.path, start: passedTo.site.startIndex, end: passedTo.site.endIndex, message: `${mk.name.text} is handed over here` },
             ],
           });
         }
