@@ -8,7 +8,7 @@ import type { SourceFile } from '../../engine/source-file';
 import { argumentsOf, enclosingFunction, escapeRegExp, unparen } from '../../engine/syntax';
 import { packageTypes } from '../../engine/types';
 import {
-  builtPositionally, classifyUse, fieldUses, isFreshOrNil, unexportedFields, type FieldUse,
+  builtPositionally, classifyUse, fieldUses, isFreshOrNil, isUnexported, unexportedFields, type FieldUse,
 } from './field-uses';
 
 /** One blocking operation on a channel field: the op and where it reads the field. */
@@ -74,7 +74,11 @@ function channelFields(pkg: Package): ChannelField[] {
       const uses = fieldUses(pkg, name);
       const accessors = accessorsOf(pkg, struct, name);
       const all: { use: FieldUse; recvOnly: boolean; viaAccessor: boolean }[] = uses.map((use) => ({ use, recvOnly: false, viaAccessor: false }));
-      for (const a of accessors) for (const use of accessorUses(pkg, a.name)) all.push({ use, recvOnly: a.recvOnly, viaAccessor: true });
+      for (const a of accessors) {
+        // Other packages may call an exported accessor: they can receive, and send or close too unless it is receive-only.
+        if (!isUnexported(a.name)) { ch.drained = true; ch.released ||= !a.recvOnly; }
+        for (const use of accessorUses(pkg, a.name)) all.push({ use, recvOnly: a.recvOnly, viaAccessor: true });
+      }
       for (const { use, recvOnly, viaAccessor } of all) {
         switch (use.kind) {
           case 'send': ch.released = true; ch.ops.push({ kind: 'send', site: use.site, file: use.file, use, field: name, struct }); break;
