@@ -25,6 +25,7 @@ import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
 import { channelNoPartner } from './goroutines/channel-no-partner';
 import { waitNeverReleased } from './goroutines/wait-never-released';
+import { waitgroupMisuse } from './goroutines/waitgroup-misuse';
 import { missingUnlock } from './locks/missing-unlock';
 import { doubleLock } from './locks/double-lock';
 import { lockOrderInversion } from './locks/lock-order-inversion';
@@ -35,7 +36,7 @@ export const allRules: readonly Rule[] = [
   concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
-  waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
+  waitgroupAddInGoroutine, waitgroupMisuse, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
   goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, waitNeverReleased, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse
