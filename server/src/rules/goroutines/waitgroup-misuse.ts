@@ -1,10 +1,56 @@
 import type { Node } from 'web-tree-sitter';
+import { FunctionsFact, type FuncUnit } from '../../engine/analysis/functions';
+import { GoroutinesFact, type Root } from '../../engine/analysis/goroutines';
 import { goStatements } from '../../engine/goroutines';
 import type { Package } from '../../engine/package';
 import type { Rule } from '../../engine/rule';
 import type { SourceFile } from '../../engine/source-file';
 import { argumentsOf, enclosingFunction, escapeRegExp, unparen } from '../../engine/syntax';
 import { typeOfExpr } from '../../engine/types';
+import { fieldUses, unexportedFields } from './field-uses';
+
+/** Statements that can make an Add conditional or serialise it with Wait: a lock, a check, a select. */
+const GUARDS = /(?<![\w$])(?:if|select|switch|return|for)(?![\w$])|\.\s*R?Lock\s*\(/;
+
+/**
+ * `x.wg.Add(n)` on an unexported WaitGroup field, among the first statements of a named function,
+ * with nothing before it that could check for shutdown or lock: the Add runs whenever the function does.
+ */
+function unguardedFieldAdds(pkg: Package, fns: { unitOf(n: Node): FuncUnit | undefined }): { add: Node; unit: FuncUnit; field: string; struct: string; waits: Node[] }[] {
+  const out: { add: Node; unit: FuncUnit; field: string; struct: string; waits: Node[] }[] = [];
+  for (const { struct, name, field } of unexportedFields(pkg)) {
+    if (field.type.kind !== 'waitgroup') continue;
+    const uses = fieldUses(pkg, name);
+    const waits = uses.filter((u) => u.kind === 'method' && u.method === 'Wait').map((u) => u.site);
+    if (!waits.length) continue;
+    for (const u of uses) {
+      if (u.kind !== 'method' || u.method !== 'Add' || u.site.parent?.type !== 'expression_statement') continue;
+      const stmt = u.site.parent;
+      const fn = enclosingFunction(stmt);
+      const list = stmt.parent;
+      if (!fn || fn.type === 'func_literal' || list?.type !== 'statement_list' || list.parent?.parent?.id !== fn.id) continue;
+      const before = u.file.text.slice(list.startIndex, stmt.startIndex);
+      if (GUARDS.test(before)) continue;
+      const unit = fns.unitOf(fn);
+      if (unit) out.push({ add: u.site, unit, field: name, struct, waits });
+    }
+  }
+  return out;
+}
+
+/** A goroutine that runs `unit` without being counted by the WaitGroup field itself. */
+function uncountedGoroutine(roots: ReadonlySet<Root>, unit: FuncUnit, field: string): Root | undefined {
+  const done = new RegExp(`\\.\\s*${escapeRegExp(field)}\\s*\\.\\s*(?:Done|Add)\\s*\\(`);
+  for (const r of roots) {
+    if (r.kind !== 'goroutine' || !r.site || !r.spawner) continue;
+    if (r.spawner.file.isTest && !unit.file.isTest) continue;
+    // Counted: the goroutine's function calls Done (or Add) on the field, or its spawner adds for it.
+    if (done.test(r.unit.file.text.slice(r.unit.start, r.unit.end))) continue;
+    if (done.test(r.spawner.file.text.slice(r.spawner.start, r.site.startIndex))) continue;
+    return r;
+  }
+  return undefined;
+}
 
 /** `x.Method()` called as a statement: the call, the operand and the method. */
 function methodStatement(stmt: Node): { call: Node; operand: Node; method: string } | undefined {
@@ -95,8 +141,30 @@ export const waitgroupMisuse: Rule = {
   title: 'WaitGroup count that never reaches zero',
   doc: 'The Add and Done calls of a WaitGroup do not match on some path: a goroutine returns before its Done, or Wait runs inside the loop that starts the goroutines after one Add for all of them. Wait then blocks forever. Defer Done at the top of the goroutine; wait after the loop.',
   severity: 'warning',
-  scope: 'declaration',
+  scope: 'package',
+  requires: [FunctionsFact, GoroutinesFact],
   run(pass) {
+    const goroutines = pass.get(GoroutinesFact);
+    const reporting = new Set(pass.files);
+    for (const a of unguardedFieldAdds(pass.pkg, pass.get(FunctionsFact))) {
+      const file = a.unit.file;
+      if (!reporting.has(file)) continue;
+      const root = uncountedGoroutine(goroutines.reach(a.unit), a.unit, a.field);
+      if (!root) continue;
+      const wait = a.waits[0];
+      const waitFile = pass.pkg.fileOf(wait);
+      const spawnFile = root.spawner!.file;
+      pass.report({
+        file,
+        node: a.add,
+        message: `${file.textOf(a.add)} runs in a goroutine that ${a.struct}.${a.field} does not count (started in ${root.spawner!.label}), so it may run after ${a.struct}.${a.field}.Wait() has started: Wait can return early or panic; add before starting that goroutine, or count it too`,
+        related: [
+          { path: spawnFile.path, start: root.site!.startIndex, end: root.site!.startIndex + 2, message: `the goroutine that reaches ${a.unit.label} is started here` },
+          ...(waitFile ? [{ path: waitFile.path, start: wait.startIndex, end: wait.endIndex, message: 'Wait on the same WaitGroup' }] : []),
+        ],
+      });
+    }
+
     for (const file of pass.files) {
       if (!file.contains('Done')) continue;
       const spans = pass.spans(file);
