@@ -5,6 +5,7 @@ import { goStatements } from '../../engine/goroutines';
 import type { Package } from '../../engine/package';
 import type { Rule } from '../../engine/rule';
 import type { SourceFile } from '../../engine/source-file';
+import { findLocalDeclaration } from '../../engine/scope';
 import { argumentsOf, enclosingFunction, escapeRegExp, unparen } from '../../engine/syntax';
 import { typeOfExpr } from '../../engine/types';
 import { fieldUses, unexportedFields } from './field-uses';
@@ -31,6 +32,11 @@ function unguardedFieldAdds(pkg: Package, fns: { unitOf(n: Node): FuncUnit | und
       if (!fn || fn.type === 'func_literal' || list?.type !== 'statement_list' || list.parent?.parent?.id !== fn.id) continue;
       const before = u.file.text.slice(list.startIndex, stmt.startIndex);
       if (GUARDS.test(before)) continue;
+      // `ph := &T{...}; ph.wg.Add(n)`: a fresh object no Wait can have seen yet.
+      let owner = u.node.childForFieldName('operand');
+      while (owner?.type === 'selector_expression') owner = owner.childForFieldName('operand');
+      const decl = owner?.type === 'identifier' ? findLocalDeclaration(owner, owner.text) : null;
+      if (decl?.type === 'short_var_declaration' && /^\s*(?:&\s*[\w$.]+\s*\{|new\s*\()/.test(u.file.textOf(decl.childForFieldName('right') ?? decl))) continue;
       const unit = fns.unitOf(fn);
       if (unit) out.push({ add: u.site, unit, field: name, struct, waits });
     }
@@ -146,11 +152,15 @@ export const waitgroupMisuse: Rule = {
   run(pass) {
     const goroutines = pass.get(GoroutinesFact);
     const reporting = new Set(pass.files);
-    for (const a of unguardedFieldAdds(pass.pkg, pass.get(FunctionsFact))) {
+    const fns = pass.get(FunctionsFact);
+    for (const a of unguardedFieldAdds(pass.pkg, fns)) {
       const file = a.unit.file;
       if (!reporting.has(file)) continue;
       const root = uncountedGoroutine(goroutines.reach(a.unit), a.unit, a.field);
       if (!root) continue;
+      // The same goroutine also waits (`te.run(...); te.wait()`): its Adds come before its Wait.
+      const waitUnits = a.waits.map((w) => fns.enclosing(w));
+      if (waitUnits.some((w) => !w || goroutines.reach(w).has(root))) continue;
       const wait = a.waits[0];
       const waitFile = pass.pkg.fileOf(wait);
       const spawnFile = root.spawner!.file;
