@@ -154,6 +154,42 @@ function unreleasedLocal(refs: Ref[], pkg: Package, resolve: (call: Node) => Nod
   return recvs;
 }
 
+
+/** `if !t.Stop() { <-t.C }`: the drain receive and the timer's text. */
+const STOP_DRAIN = /if\s*!\s*([\w$.]+?)\s*\.\s*Stop\s*\(\s*\)\s*\{/g;
+
+/**
+ * A timer drained after a failed Stop, in a loop where a select case also receives the timer's
+ * value without re-arming it: once that case took the value, Stop fails and the drain waits for a
+ * value the timer will never send.
+ */
+function staleTimerDrains(file: SourceFile): { drain: Node; consumer: Node; timer: string }[] {
+  const out: { drain: Node; consumer: Node; timer: string }[] = [];
+  if (!file.text.includes('.Stop()')) return out;
+  for (const m of file.text.matchAll(STOP_DRAIN)) {
+    const timer = m[1];
+    const ifStmt = file.root.descendantForIndex(m.index!, m.index! + 2)?.parent;
+    const then = ifStmt?.type === 'if_statement' ? ifStmt.childForFieldName('consequence') : null;
+    const first = then?.namedChildren.find((c) => c?.type === 'statement_list')?.namedChildren.find((c) => !!c && c.type !== 'comment');
+    const recv = first?.type === 'expression_statement' ? first.namedChild(0) : null;
+    if (!ifStmt || recv?.type !== 'unary_expression' || recv.child(0)?.type !== '<-' || file.textOf(recv.childForFieldName('operand')!).replace(/\s+/g, '') !== `${timer}.C`) continue;
+    const fn = enclosingFunction(ifStmt);
+    let loop: Node | null = ifStmt.parent;
+    while (loop && loop.id !== fn?.id && loop.type !== 'for_statement') loop = loop.parent;
+    if (!loop || loop.type !== 'for_statement') continue;
+    for (const kase of loop.descendantsOfType('communication_case')) {
+      const comm = kase?.childForFieldName('communication');
+      const right = comm?.type === 'receive_statement' ? comm.childForFieldName('right') : null;
+      if (!kase || !right || right.type !== 'unary_expression' || enclosingFunction(kase)?.id !== fn?.id) continue;
+      if (file.textOf(right.childForFieldName('operand')!).replace(/\s+/g, '') !== `${timer}.C`) continue;
+      if (new RegExp(`${escapeRegExp(timer)}\\s*\\.\\s*Reset\\s*\\(`).test(file.textOf(kase))) continue;
+      out.push({ drain: recv, consumer: right, timer });
+      break;
+    }
+  }
+  return out;
+}
+
 export const channelNoPartner: Rule = {
   id: 'channel-no-partner',
   title: 'Channel operation with no partner',
@@ -182,6 +218,18 @@ export const channelNoPartner: Rule = {
         ? `receives from ${text} (${ch.struct}.${ch.name}), which nothing in the package ever sends on or closes: this goroutine blocks here forever; close the channel (or send on it) where the work it waits for ends`
         : `sends on ${text} (${ch.struct}.${ch.name}), which nothing in the package ever receives from: this goroutine blocks here forever once the buffer, if any, is full; receive from the channel where its values are meant to go, or drop it`;
       pass.report({ file: op.file, node: op.kind === 'recv' && op.site.type === 'for_statement' ? op.use.node : op.site, message, related: where });
+    }
+
+    // Timers drained after a failed Stop, whose value a select case already took.
+    for (const file of pass.files) {
+      for (const t of staleTimerDrains(file)) {
+        pass.report({
+          file,
+          node: t.drain,
+          message: `this drain of ${t.timer}.C waits for a value that may already be gone: the select case on ${t.timer}.C takes the value without re-arming ${t.timer}, after which ${t.timer}.Stop() returns false and nothing ever sends again, so this goroutine blocks here forever; drain with select { case <-${t.timer}.C: default: }`,
+          related: [{ path: file.path, start: t.consumer.startIndex, end: t.consumer.endIndex, message: `${t.timer}.C is received here without a Reset` }],
+        });
+      }
     }
 
     // Local channels: received from, while neither the function nor the callees it hands the channel to send or close.
