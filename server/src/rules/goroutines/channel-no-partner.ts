@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { chanMakes, refsOf, selectCaseOf, selectCaseOfSend, type Ref } from '../../engine/goroutines';
+import { chanMakes, codeText, refsOf, selectCaseOf, selectCaseOfSend, type Ref } from '../../engine/goroutines';
 import { CallGraphFact } from '../../engine/analysis/callgraph';
 import { FunctionsFact } from '../../engine/analysis/functions';
 import type { Package } from '../../engine/package';
@@ -155,6 +155,9 @@ function unreleasedLocal(refs: Ref[], pkg: Package, resolve: (call: Node) => Nod
 }
 
 
+/** Statements that leave a loop, the goroutine or the process. */
+const LEAVES = /(?<![\w$.])(?:return|goto|break\s+[A-Za-z_]\w*|continue\s+[A-Za-z_]\w*|panic\s*\()|\.\s*(?:Fatal\w*|FailNow|Skip\w*|Exit|Goexit)\s*\(/;
+
 /** `if !t.Stop() { <-t.C }`: the drain receive and the timer's text. */
 const STOP_DRAIN = /if\s*!\s*([\w$.]+?)\s*\.\s*Stop\s*\(\s*\)\s*\{/g;
 
@@ -183,6 +186,8 @@ function staleTimerDrains(file: SourceFile): { drain: Node; consumer: Node; time
       if (!kase || !right || right.type !== 'unary_expression' || enclosingFunction(kase)?.id !== fn?.id) continue;
       if (file.textOf(right.childForFieldName('operand')!).replace(/\s+/g, '') !== `${timer}.C`) continue;
       if (new RegExp(`${escapeRegExp(timer)}\\s*\\.\\s*Reset\\s*\\(`).test(file.textOf(kase))) continue;
+      // A case that leaves the loop (return, t.Fatal, panic, break L) never comes back to the drain.
+      if (LEAVES.test(codeText(file, kase))) continue;
       out.push({ drain: recv, consumer: right, timer });
       break;
     }
