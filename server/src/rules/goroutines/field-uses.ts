@@ -92,35 +92,48 @@ export function classifyUse(file: SourceFile, expr: Node): Omit<FieldUse, 'file'
   }
 }
 
+type Hits = Map<string, { file: SourceFile; at: number }[]>;
+
+/** Where each name appears as `.name` or as `name:`, read in one pass over each file. */
+function nameIndex(pkg: Package): { selectors: Hits; keys: Hits } {
+  return pkg.memo('field-uses:index', () => {
+    const selectors: Hits = new Map(), keys: Hits = new Map();
+    const add = (hits: Hits, name: string, hit: { file: SourceFile; at: number }) => {
+      const list = hits.get(name);
+      if (list) list.push(hit); else hits.set(name, [hit]);
+    };
+    for (const file of pkg.files) {
+      for (const m of file.text.matchAll(/\.\s*([A-Za-z_][\w$]*)/g)) add(selectors, m[1], { file, at: m.index! + m[0].length - m[1].length });
+      for (const m of file.text.matchAll(/(?<![\w$.])([A-Za-z_][\w$]*)\s*:(?!=)/g)) add(keys, m[1], { file, at: m.index! });
+    }
+    return { selectors, keys };
+  });
+}
+
 /** Every use of fields named `name` in the package (memoized per package). */
 export function fieldUses(pkg: Package, name: string): FieldUse[] {
   const memo = pkg.memo('field-uses', () => new Map<string, FieldUse[]>());
   let uses = memo.get(name);
   if (uses) return uses;
   uses = [];
-  const selector = new RegExp(`\\.\\s*${escapeRegExp(name)}(?![\\w$])`, 'g');
-  const key = new RegExp(`(?<![\\w$.])${escapeRegExp(name)}\\s*:(?!=)`, 'g');
-  for (const file of pkg.files) {
-    if (!file.text.includes(name)) continue;
-    for (const m of file.text.matchAll(selector)) {
-      const at = m.index! + m[0].length - name.length;
-      const id = file.root.descendantForIndex(at, at + name.length);
-      const sel = id?.parent;
-      if (id?.type !== 'field_identifier' || sel?.type !== 'selector_expression' || sel.childForFieldName('field')?.id !== id.id) continue;
-      uses.push({ file, node: sel, ...classifyUse(file, sel) });
-    }
-    for (const m of file.text.matchAll(key)) {
-      const id = file.root.descendantForIndex(m.index!, m.index! + name.length);
-      // T{name: v}: the key is a literal_element holding the name.
-      let keyEl: Node | null | undefined = id;
-      while (keyEl && keyEl.type !== 'keyed_element' && keyEl.type !== 'literal_element') keyEl = keyEl.parent;
-      const keyed = keyEl?.type === 'literal_element' ? keyEl.parent : keyEl;
-      if (keyed?.type !== 'keyed_element' || keyed.namedChild(0)?.startIndex !== m.index!) continue;
-      const valueEl = keyed.namedChild(1);
-      const value = valueEl?.type === 'literal_element' ? valueEl.namedChild(0) ?? valueEl : valueEl;
-      if (!value) continue;
-      uses.push({ file, node: keyed, kind: 'assigned', site: keyed, value });
-    }
+  const index = nameIndex(pkg);
+  for (const { file, at } of index.selectors.get(name) ?? []) {
+    const id = file.root.descendantForIndex(at, at + name.length);
+    const sel = id?.parent;
+    if (id?.type !== 'field_identifier' || sel?.type !== 'selector_expression' || sel.childForFieldName('field')?.id !== id.id) continue;
+    uses.push({ file, node: sel, ...classifyUse(file, sel) });
+  }
+  for (const { file, at } of index.keys.get(name) ?? []) {
+    const id = file.root.descendantForIndex(at, at + name.length);
+    // T{name: v}: the key is a literal_element holding the name.
+    let keyEl: Node | null | undefined = id;
+    while (keyEl && keyEl.type !== 'keyed_element' && keyEl.type !== 'literal_element') keyEl = keyEl.parent;
+    const keyed = keyEl?.type === 'literal_element' ? keyEl.parent : keyEl;
+    if (keyed?.type !== 'keyed_element' || keyed.namedChild(0)?.startIndex !== at) continue;
+    const valueEl = keyed.namedChild(1);
+    const value = valueEl?.type === 'literal_element' ? valueEl.namedChild(0) ?? valueEl : valueEl;
+    if (!value) continue;
+    uses.push({ file, node: keyed, kind: 'assigned', site: keyed, value });
   }
   memo.set(name, uses);
   return uses;
