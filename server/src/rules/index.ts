@@ -23,6 +23,9 @@ import { loopVarCapture } from './goroutines/loop-var-capture';
 import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
 import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
+import { channelNoPartner } from './goroutines/channel-no-partner';
+import { waitNeverReleased } from './goroutines/wait-never-released';
+import { waitgroupMisuse } from './goroutines/waitgroup-misuse';
 import { missingUnlock } from './locks/missing-unlock';
 import { doubleLock } from './locks/double-lock';
 import { lockOrderInversion } from './locks/lock-order-inversion';
@@ -33,8 +36,8 @@ export const allRules: readonly Rule[] = [
   concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
-  waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
-  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, missingUnlock,
+  waitgroupAddInGoroutine, waitgroupMisuse, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
+  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, waitNeverReleased, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,
