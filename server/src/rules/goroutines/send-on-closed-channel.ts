@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { CallGraphFact, type CallGraph } from '../../engine/analysis/callgraph';
 import { FunctionsFact, type FuncUnit, type Functions } from '../../engine/analysis/functions';
+import { GoroutinesFact, type Goroutines, type Root } from '../../engine/analysis/goroutines';
 import { LockStateFact, type LockState } from '../../engine/analysis/lock-state';
 import { isBuiltin } from '../../engine/goroutines';
 import type { Rule } from '../../engine/rule';
@@ -25,7 +26,7 @@ export const sendOnClosedChannel: Rule = {
   title: 'Send on a channel another function closes',
   doc: 'A send on a closed channel panics. When one function closes a channel field and another sends on it, with no lock held at both and no wait for the senders before the close, a send can come after the close. Close the channel only where the senders are known to have finished (after wg.Wait, or in the only sending goroutine), or guard both with a mutex and a closed flag.',
   severity: 'warning',
-  requires: [FunctionsFact, CallGraphFact, LockStateFact],
+  requires: [FunctionsFact, CallGraphFact, LockStateFact, GoroutinesFact],
   run(pass) {
     const files = pass.files.filter((f) => f.text.includes('close') && f.text.includes('<-'));
     if (!files.length) return;
@@ -40,26 +41,49 @@ export const sendOnClosedChannel: Rule = {
     }
     if (!closes.size) return;
     const fields = new Set([...closes.values()].map((l) => l[0].field));
-    let locks: LockState | undefined;
+    const locks = pass.get(LockStateFact);
+    const goroutines = pass.get(GoroutinesFact);
     for (const file of files) {
       for (const send of sendsIn(file, fns, calls, fields)) {
         const closers = closes.get(send.key);
         if (!closers || RECOVER.test(send.unit.outermost.node.text)) continue;
-        locks ??= pass.get(LockStateFact);
-        const closer = closers.find((c) => unguarded(send, c, calls, locks!));
-        if (!closer) continue;
+        let closer: ChanOp | undefined;
+        let root: { r: Root; runs: string } | undefined;
+        for (const c of closers) {
+          const r = goroutineRunning(send.unit, goroutines);
+          const rc = r ? undefined : goroutineRunning(c.unit, goroutines);
+          if ((!r && !rc) || !unguarded(send, c, calls, locks)) continue;
+          closer = c;
+          root = r ? { r, runs: 'the send' } : { r: rc!, runs: 'the close' };
+          break;
+        }
+        if (!closer || !root) continue;
+        const site = root.r.site!;
+        const siteFile = root.r.spawner?.file ?? send.file;
+        const siteLine = siteFile.positionAt(site.startIndex).line + 1;
         const where = closer.file === send.file ? `line ${lineOf(closer)}` : `${closer.file.path.split('/').pop()}:${lineOf(closer)}`;
         const closerName = closer.unit.outermost.label;
         pass.report({
           file: send.file,
           node: send.node,
-          message: `send on ${send.key} may panic: ${closerName} closes it (${where}) with no lock held here and there and no wait for the senders before the close, so this send in ${send.unit.outermost.label} can run after it; close the channel only once every sender has finished, or guard the send and the close with one mutex and a closed flag`,
-          related: [{ path: closer.file.path, start: closer.node.startIndex, end: closer.node.endIndex, message: `${send.key} is closed here, in ${closerName}` }],
+          message: `send on ${send.key} may panic: ${closerName} closes it (${where}) with no lock held here and there and no wait for the senders before the close, and ${root.runs} runs on the goroutine started at line ${siteLine}, so this send in ${send.unit.outermost.label} can run after the close; close the channel only once every sender has finished, or guard the send and the close with one mutex and a closed flag`,
+          related: [
+            { path: closer.file.path, start: closer.node.startIndex, end: closer.node.endIndex, message: `${send.key} is closed here, in ${closerName}` },
+            { path: siteFile.path, start: site.startIndex, end: site.startIndex + 2, message: `${root.runs} runs on the goroutine started here` },
+          ],
         });
       }
     }
   },
 };
+
+/**
+ * Whether a goroutine, handler or callback the package starts may run `u`. Exported methods alone
+ * are not enough: callers that serialise Send before Close are the usual contract.
+ */
+function goroutineRunning(u: FuncUnit, goroutines: Goroutines): Root | undefined {
+  return [...goroutines.reach(u)].find((r) => r.kind !== 'api' && r.site);
+}
 
 function lineOf(op: ChanOp): number {
   return op.file.positionAt(op.node.startIndex).line + 1;
@@ -186,7 +210,7 @@ function isDeferredAt(offset: number, u: FuncUnit): boolean {
 function hasReceive(text: string): boolean {
   if (/(?<![\w$])select\s*\{/.test(text)) return true;
   for (const m of text.matchAll(/<-/g)) {
-    const before = text.slice(Math.max(0, m.index - 40), m.index).trimEnd();
+    const before = text.slice(Math.max(0, m.index - 40), m.index).replace(/[ \t]+$/, ''); // a new line starts a statement
     if (!/[\w$)\]}]$/.test(before) || /(?<![\w$.])(?:case|return|range)$/.test(before)) return true;
   }
   return false;
