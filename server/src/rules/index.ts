@@ -21,6 +21,7 @@ import { recoverMissesGoroutine } from './goroutines/recover-misses-goroutine';
 import { testingFatalInGoroutine } from './goroutines/testing-fatal-in-goroutine';
 import { loopVarCapture } from './goroutines/loop-var-capture';
 import { sendOnClosedChannel } from './goroutines/send-on-closed-channel';
+import { testingLogAfterTest } from './goroutines/testing-log-after-test';
 import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
 import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
@@ -34,7 +35,7 @@ export const allRules: readonly Rule[] = [
   concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
-  waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture, sendOnClosedChannel,
+  waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, testingLogAfterTest, loopVarCapture, sendOnClosedChannel,
   goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse

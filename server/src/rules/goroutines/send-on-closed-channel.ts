@@ -3,7 +3,7 @@ import { CallGraphFact, type CallGraph } from '../../engine/analysis/callgraph';
 import { FunctionsFact, type FuncUnit, type Functions } from '../../engine/analysis/functions';
 import { GoroutinesFact, type Goroutines, type Root } from '../../engine/analysis/goroutines';
 import { LockStateFact, type LockState } from '../../engine/analysis/lock-state';
-import { isBuiltin } from '../../engine/goroutines';
+import { isBuiltin, waitsInText } from '../../engine/goroutines';
 import type { Rule } from '../../engine/rule';
 import type { SourceFile } from '../../engine/source-file';
 import { cachedParent, cachedType } from '../../engine/tree-cache';
@@ -12,8 +12,6 @@ import { cachedParent, cachedType } from '../../engine/tree-cache';
 const CLOSE_FIELD = /(?<![\w$.])close\s*\(\s*([\w$]+)\s*\.\s*([\w$]+)\s*\)/g;
 /** `x.f <-`: a send on a channel field (checked in the tree: a receive `v := <-x.f` has no operand before `<-`). */
 const SEND_FIELD = /(?<![\w$.])([\w$]+)\s*\.\s*([\w$]+)\s*<-/g;
-/** What waits for other goroutines: `wg.Wait()`, `g.Wait()`, `cond.Wait()`. */
-const WAIT_CALL = /\.\s*Wait\s*\(/;
 const RECOVER = /(?<![\w$.])recover\s*\(\s*\)/;
 /** How many callers up racelens looks for the closing function, or for a wait before a call. */
 const CALLER_DEPTH = 4;
@@ -192,7 +190,7 @@ function waitsBefore(u: FuncUnit, offset: number, calls: CallGraph, depth: numbe
   const outer = u.outermost;
   const deferred = isDeferredAt(offset, u);
   const text = outer.file.text.slice(outer.start, deferred ? outer.end : offset);
-  if (WAIT_CALL.test(text) || hasReceive(text)) return true;
+  if (waitsInText(text)) return true;
   if (depth >= CALLER_DEPTH || !outer.name) return false;
   return calls.callersOf(outer).some((e) => e.role !== 'go' && waitsBefore(e.caller, e.call.startIndex, calls, depth + 1));
 }
@@ -202,16 +200,6 @@ function isDeferredAt(offset: number, u: FuncUnit): boolean {
   for (let n: Node | null = u.file.root.descendantForIndex(offset, offset + 1); n; n = cachedParent(n)) {
     if (n.type === 'defer_statement') return true;
     if (n.type === 'function_declaration' || n.type === 'method_declaration') return false;
-  }
-  return false;
-}
-
-/** A receive `<-ch` (or a select) in the text: `<-` after an operator or keyword, not after an operand as a send's is. */
-function hasReceive(text: string): boolean {
-  if (/(?<![\w$])select\s*\{/.test(text)) return true;
-  for (const m of text.matchAll(/<-/g)) {
-    const before = text.slice(Math.max(0, m.index - 40), m.index).replace(/[ \t]+$/, ''); // a new line starts a statement
-    if (!/[\w$)\]}]$/.test(before) || /(?<![\w$.])(?:case|return|range)$/.test(before)) return true;
   }
   return false;
 }
