@@ -22,6 +22,7 @@ import { testingFatalInGoroutine } from './goroutines/testing-fatal-in-goroutine
 import { loopVarCapture } from './goroutines/loop-var-capture';
 import { sendOnClosedChannel } from './goroutines/send-on-closed-channel';
 import { testingLogAfterTest } from './goroutines/testing-log-after-test';
+import { channelFieldRace } from './goroutines/channel-field-race';
 import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
 import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
@@ -35,7 +36,7 @@ export const allRules: readonly Rule[] = [
   concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
-  waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, testingLogAfterTest, loopVarCapture, sendOnClosedChannel,
+  waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, testingLogAfterTest, loopVarCapture, sendOnClosedChannel, channelFieldRace,
   goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse

@@ -1,12 +1,12 @@
-import type { Node } from 'web-tree-sitter';
 import { CallGraphFact, type CallGraph } from '../../engine/analysis/callgraph';
 import { FunctionsFact, type FuncUnit, type Functions } from '../../engine/analysis/functions';
-import { GoroutinesFact, type Goroutines, type Root } from '../../engine/analysis/goroutines';
+import { GoroutinesFact, type Root } from '../../engine/analysis/goroutines';
 import { LockStateFact, type LockState } from '../../engine/analysis/lock-state';
-import { isBuiltin, waitsInText } from '../../engine/goroutines';
+import { isBuiltin } from '../../engine/goroutines';
 import type { Rule } from '../../engine/rule';
 import type { SourceFile } from '../../engine/source-file';
 import { cachedParent, cachedType } from '../../engine/tree-cache';
+import { chanFieldKey, commonLock, goroutineRunning, lineOf, waitsBefore, type ChanOp } from './channel-fields';
 
 /** `close(x.f)`: a channel field closed. */
 const CLOSE_FIELD = /(?<![\w$.])close\s*\(\s*([\w$]+)\s*\.\s*([\w$]+)\s*\)/g;
@@ -16,8 +16,6 @@ const RECOVER = /(?<![\w$.])recover\s*\(\s*\)/;
 /** How many callers up racelens looks for the closing function, or for a wait before a call. */
 const CALLER_DEPTH = 4;
 
-/** One close or send of a channel field, keyed by the struct type and field name (`Pool.jobs`). */
-interface ChanOp { key: string; field: string; node: Node; unit: FuncUnit; file: SourceFile }
 
 export const sendOnClosedChannel: Rule = {
   id: 'send-on-closed-channel',
@@ -75,24 +73,6 @@ export const sendOnClosedChannel: Rule = {
   },
 };
 
-/**
- * Whether a goroutine, handler or callback the package starts may run `u`. Exported methods alone
- * are not enough: callers that serialise Send before Close are the usual contract.
- */
-function goroutineRunning(u: FuncUnit, goroutines: Goroutines): Root | undefined {
-  return [...goroutines.reach(u)].find((r) => r.kind !== 'api' && r.site);
-}
-
-function lineOf(op: ChanOp): number {
-  return op.file.positionAt(op.node.startIndex).line + 1;
-}
-
-/** The `Type.field` key of a selector's operand, when its struct type is known. */
-function keyOf(operand: Node, field: string, file: SourceFile, calls: CallGraph): string | undefined {
-  const type = calls.typeNameOf(operand, file);
-  return type ? `${type}.${field}` : undefined;
-}
-
 function closesIn(file: SourceFile, fns: Functions, calls: CallGraph): ChanOp[] {
   const out: ChanOp[] = [];
   for (const m of file.text.matchAll(CLOSE_FIELD)) {
@@ -103,7 +83,7 @@ function closesIn(file: SourceFile, fns: Functions, calls: CallGraph): ChanOp[] 
     const operand = arg?.type === 'selector_expression' ? arg.childForFieldName('operand') : null;
     const unit = fns.enclosing(call);
     if (!operand || operand.type !== 'identifier' || !unit || !runsWhereSeen(unit)) continue;
-    const key = keyOf(operand, m[2], file, calls);
+    const key = chanFieldKey(operand, m[2], file, calls);
     if (key) out.push({ key, field: m[2], node: call, unit, file });
   }
   return out;
@@ -119,7 +99,7 @@ function sendsIn(file: SourceFile, fns: Functions, calls: CallGraph, fields: Rea
     if (operand?.type !== 'identifier' || sel?.type !== 'selector_expression' || send?.type !== 'send_statement') continue;
     if (send.childForFieldName('channel')?.id !== sel.id) continue;
     const unit = fns.enclosing(send);
-    const key = unit && keyOf(operand, m[2], file, calls);
+    const key = unit && chanFieldKey(operand, m[2], file, calls);
     if (unit && key) out.push({ key, field: m[2], node: send, unit, file });
   }
   return out;
@@ -150,14 +130,6 @@ function unguarded(send: ChanOp, close: ChanOp, calls: CallGraph, locks: LockSta
   return !commonLock(send, close, locks);
 }
 
-/** A mutex (by its field of a struct type, or variable) that may be held at both, here or by callers. */
-function commonLock(a: ChanOp, b: ChanOp, locks: LockState): boolean {
-  const at = (op: ChanOp) => new Set([...locks.mayHeldAt(op.unit, op.node.startIndex).values()].map((h) => h.key.shared?.id).filter((id): id is string => !!id));
-  const atA = at(a), atB = at(b);
-  const heldBy = (op: ChanOp, mine: Set<string>, id: string) => mine.has(id) || locks.mayBeHeldByCallers(op.unit, id);
-  return [...atA].some((id) => heldBy(b, atB, id)) || [...atB].some((id) => heldBy(a, atA, id));
-}
-
 /**
  * True when `u` runs only inside `closer`'s own thread: it is `closer`, a literal it runs in place,
  * or a function that only `closer` (or such functions) call. A producer that sends through helpers
@@ -177,29 +149,6 @@ function startsGoroutine(u: FuncUnit, outer: FuncUnit): boolean {
     if (!n.isLiteral) return false;
     const call = cachedParent(n.node);
     if (call?.type === 'call_expression' && cachedParent(call)?.type === 'go_statement') return true;
-  }
-  return false;
-}
-
-/**
- * Whether the code before `offset` in `u` (all of it, for a deferred close) waits for others
- * (`wg.Wait()`, a receive, a select), or some caller waits before calling `u`: racelens then
- * assumes it waits for the senders (prefer silence).
- */
-function waitsBefore(u: FuncUnit, offset: number, calls: CallGraph, depth: number): boolean {
-  const outer = u.outermost;
-  const deferred = isDeferredAt(offset, u);
-  const text = outer.file.text.slice(outer.start, deferred ? outer.end : offset);
-  if (waitsInText(text)) return true;
-  if (depth >= CALLER_DEPTH || !outer.name) return false;
-  return calls.callersOf(outer).some((e) => e.role !== 'go' && waitsBefore(e.caller, e.call.startIndex, calls, depth + 1));
-}
-
-/** `close(...)` inside a `defer` statement (or a deferred literal) of `u`. */
-function isDeferredAt(offset: number, u: FuncUnit): boolean {
-  for (let n: Node | null = u.file.root.descendantForIndex(offset, offset + 1); n; n = cachedParent(n)) {
-    if (n.type === 'defer_statement') return true;
-    if (n.type === 'function_declaration' || n.type === 'method_declaration') return false;
   }
   return false;
 }
