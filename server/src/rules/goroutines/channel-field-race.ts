@@ -110,19 +110,29 @@ export const channelFieldRace: Rule = {
 function overlapping(w: ChanOp, u: ChanOp, goroutines: Goroutines, hb: HappensBefore, calls: CallGraph): { root: Root; side: 'use' | 'write' } | undefined {
   const runsW = new Set([...goroutines.reach(w.unit)].filter((r) => r.kind !== 'api'));
   for (const g of goroutines.reach(u.unit)) {
-    if (g.kind === 'api' || !g.site || !g.spawner || runsW.has(g)) continue;
+    // A goroutine started in a loop may work on another instance than the one written: racelens cannot tell.
+    if (g.kind === 'api' || !g.site || !g.spawner || g.self || runsW.has(g)) continue;
     const order = hb.orderAgainst(w.unit, w.node.startIndex, g);
     if (order === 'concurrent') return { root: g, side: 'use' };
     if (order !== 'unknown' || calledFrom(w.unit, g.spawner, calls, 0) || waitsBefore(w.unit, w.node.startIndex, calls, 0)) continue;
-    if (goroutines.spawnedIn(w.unit.outermost).length) continue; // a (re)start method: it makes the channel for what it starts
-    // Another entry point replaces the channel after g may have started: only exported methods and goroutines count.
-    if (w.unit.outermost.name && /^[A-Z]/.test(w.unit.outermost.name) && w.unit.outermost.recvType) return { root: g, side: 'use' };
+    // Teardown in another entry point: an exported method that closes the channel, or clears it, while g may still use it.
+    const outer = w.unit.outermost;
+    if (outer.name && /^[A-Z]/.test(outer.name) && outer.recvType && !goroutines.spawnedIn(outer).length && tearsDown(w)) return { root: g, side: 'use' };
   }
   for (const g of runsW) {
-    if (!g.site || !g.spawner || goroutines.reach(u.unit).has(g)) continue;
+    if (!g.site || !g.spawner || g.self || goroutines.reach(u.unit).has(g)) continue;
     if (hb.orderAgainst(u.unit, u.node.startIndex, g) === 'concurrent') return { root: g, side: 'write' };
   }
   return undefined;
+}
+
+/** `x.f = nil`, or an assignment after `close(x.f)` in the same function: the channel is being torn down. */
+function tearsDown(w: ChanOp): boolean {
+  const stmt = cachedParent(cachedParent(w.node)!);
+  const value = stmt?.childForFieldName('right')?.namedChild(0);
+  if (value?.type === 'nil') return true;
+  const before = w.file.text.slice(w.unit.start, w.node.startIndex);
+  return new RegExp(`(?<![\\w$.])close\\s*\\(\\s*[\\w$.]*\\.${w.field.replace(/\$/g, '\\$')}\\s*\\)`).test(before);
 }
 
 /** `u` is `spawner` or called (synchronously, a few levels up) from it: it runs in the spawner's thread. */
