@@ -1,6 +1,6 @@
 import { CallGraphFact, type CallGraph } from '../../engine/analysis/callgraph';
 import { FunctionsFact, type FuncUnit, type Functions } from '../../engine/analysis/functions';
-import { GoroutinesFact, type Root } from '../../engine/analysis/goroutines';
+import { GoroutinesFact, type Goroutines, type Root } from '../../engine/analysis/goroutines';
 import { LockStateFact, type LockState } from '../../engine/analysis/lock-state';
 import { isBuiltin } from '../../engine/goroutines';
 import type { Rule } from '../../engine/rule';
@@ -37,12 +37,14 @@ export const sendOnClosedChannel: Rule = {
     }
     if (!closes.size) return;
     const fields = new Set([...closes.values()].map((l) => l[0].field));
-    const locks = pass.get(LockStateFact);
-    const goroutines = pass.get(GoroutinesFact);
+    let locks: LockState | undefined;
+    let goroutines: Goroutines | undefined;
     for (const file of files) {
       for (const send of sendsIn(file, fns, calls, fields)) {
         const closers = closes.get(send.key);
         if (!closers || RECOVER.test(send.unit.outermost.node.text)) continue;
+        locks ??= pass.get(LockStateFact);
+        goroutines ??= pass.get(GoroutinesFact);
         let closer: ChanOp | undefined;
         let root: { r: Root; runs: string } | undefined;
         for (const c of closers) {
