@@ -58,6 +58,20 @@ export function inLoopWithin(node: Node, stop: Node): boolean {
   return false;
 }
 
+/**
+ * Whether Go source text waits for another goroutine: a `.Wait()` call (WaitGroup, errgroup, Cond),
+ * a receive `<-ch` or a `select`. A `<-` after an operand (`ch <- v`) is a send; one after an
+ * operator, a keyword (`case`, `return`, `range`) or at the start of a line is a receive.
+ */
+export function waitsInText(text: string): boolean {
+  if (/\.\s*Wait\s*\(/.test(text) || /(?<![\w$])select\s*\{/.test(text)) return true;
+  for (const m of text.matchAll(/<-/g)) {
+    const before = text.slice(Math.max(0, m.index - 40), m.index).replace(/[ \t]+$/, '');
+    if (!/[\w$)\]}]$/.test(before) || /(?<![\w$.])(?:case|return|range)$/.test(before)) return true;
+  }
+  return false;
+}
+
 /** Builtin `name` (make, close, len, ...) called here, not a local of the same name. */
 export function isBuiltin(fn: Node | null, names: readonly string[]): boolean {
   return fn?.type === 'identifier' && names.includes(fn.text) && !findLocalDeclaration(fn, fn.text);

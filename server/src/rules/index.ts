@@ -20,6 +20,9 @@ import { contextBackgroundInHandler } from './goroutines/context-background-in-h
 import { recoverMissesGoroutine } from './goroutines/recover-misses-goroutine';
 import { testingFatalInGoroutine } from './goroutines/testing-fatal-in-goroutine';
 import { loopVarCapture } from './goroutines/loop-var-capture';
+import { sendOnClosedChannel } from './goroutines/send-on-closed-channel';
+import { testingLogAfterTest } from './goroutines/testing-log-after-test';
+import { channelFieldRace } from './goroutines/channel-field-race';
 import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
 import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
@@ -36,8 +39,8 @@ export const allRules: readonly Rule[] = [
   concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
-  waitgroupAddInGoroutine, waitgroupMisuse, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
-  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, waitNeverReleased, missingUnlock,
+  waitgroupAddInGoroutine, waitgroupMisuse, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, testingLogAfterTest, loopVarCapture,
+  sendOnClosedChannel, channelFieldRace, goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, waitNeverReleased, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,

@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import { matchesOnAnchoredLines } from '../../engine/anchored';
+import { waitsInText } from '../../engine/goroutines';
 import type { Package } from '../../engine/package';
 import { query } from '../../engine/parser';
 import type { Fix, Rule } from '../../engine/rule';
@@ -79,6 +80,25 @@ function loopsEndingWith(stmt: Node): Node[] {
       return loops;
     }
   }
+}
+
+/** The `for` loops of the same function whose body holds `stmt`, innermost first. */
+function loopsAround(stmt: Node): Node[] {
+  const loops: Node[] = [];
+  for (let n = stmt.parent; n && !FUNCTIONS.has(n.type); n = n.parent) {
+    if (n.type === 'for_statement' && n.childForFieldName('body') && within(stmt, n.childForFieldName('body')!)) loops.push(n);
+  }
+  return loops;
+}
+
+/** Something after `stmt` in the same iteration waits for other goroutines (`wg.Wait()`, a receive, a select). */
+function waitsLaterInIteration(stmt: Node, loop: Node): boolean {
+  const body = loop.childForFieldName('body');
+  for (let s: Node | null = stmt; s && body && s.id !== body.id; s = s.parent) {
+    if (s.parent?.type !== 'statement_list') continue;
+    for (let next = s.nextNamedSibling; next; next = next.nextNamedSibling) if (waitsInText(next.text)) return true;
+  }
+  return false;
 }
 
 interface LoopVars { loop: Node; names: Node[]; range?: Node; threeClause: boolean }
@@ -314,6 +334,13 @@ export const loopVarCapture: Rule = {
       }
       for (const stmt of candidates) {
         const loops = loopsEndingWith(stmt);
+        // go vet stops there; a closure earlier in the body races just the same unless the rest of the
+        // iteration waits for it (a goroutine) or leaves the loop.
+        for (const loop of loopsAround(stmt)) {
+          if (loops.some((l) => l.id === loop.id) || leavesLoopAfter(stmt, loop)) continue;
+          if (stmt.type !== 'defer_statement' && waitsLaterInIteration(stmt, loop)) continue;
+          loops.push(loop);
+        }
         if (!loops.length) continue;
         const closure = closureOf(stmt, file, pass.pkg);
         if (!closure) continue;

@@ -1,13 +1,15 @@
 import type { Node } from 'web-tree-sitter';
 import { matchesIn } from '../../engine/anchored';
 import type { Package } from '../../engine/package';
-import type { Rule } from '../../engine/rule';
+import type { Pass, Rule } from '../../engine/rule';
 import type { SourceFile } from '../../engine/source-file';
 import { parseType, typeOfExpr, type GoType } from '../../engine/types';
 
 /** The methods that call runtime.Goexit: they end only the goroutine they run in. */
 const GO_KEYWORD = /(?<![\w$.])go(?=\s+func\b)/g;
 const FORBIDDEN = /\.\s*(Fatal|Fatalf|FailNow|Skip|Skipf|SkipNow)\s*\(/g;
+const REQUIRE = 'github.com/stretchr/testify/require';
+const ASSERT = 'github.com/stretchr/testify/assert';
 
 /** `*testing.T`, `*testing.B` or `testing.TB` (through the file's name for "testing"); else undefined. */
 function testingType(t: GoType | undefined, file: SourceFile, pkg: Package): string | undefined {
@@ -78,18 +80,8 @@ export const testingFatalInGoroutine: Rule = {
         const recv = sel.childForFieldName('operand');
         if (recv?.type !== 'identifier') continue;
 
-        // Walk out to the goroutine's literal; a subtest callback on the way runs on a test goroutine.
-        let goStmt: Node | null = null;
-        let outer: Node | null = null;
-        let subtest = false;
-        for (let n = call.parent; n; n = n.parent) {
-          if (n.type === 'func_literal') {
-            if (!goStmt && isSubtestCallback(n)) { subtest = true; break; }
-            goStmt ??= goStatementOf(n);
-          }
-          if (n.type === 'function_declaration' || n.type === 'method_declaration') { outer = n; break; }
-        }
-        if (subtest || !goStmt || !outer || !hasTestingParam(outer, file, pass.pkg)) continue;
+        const goStmt = testGoroutineStarting(call, file, pass.pkg);
+        if (!goStmt) continue;
         const kind = testingType(typeOfExpr(recv, file, pass.pkg), file, pass.pkg);
         if (!kind) continue;
         const method = m[1];
@@ -104,6 +96,61 @@ export const testingFatalInGoroutine: Rule = {
           related: [{ path: file.path, start: goStmt.startIndex, end: goStmt.startIndex + 2, message: 'the goroutine is started here' }],
         });
       }
+      reportTestifyCalls(pass, file, spans);
     }
   },
 };
+
+/** `require.X(t, ...)` for any X but New, and `assert.FailNow(t, ...)`: on failure they call t.FailNow. */
+function reportTestifyCalls(pass: Pass, file: SourceFile, spans: [number, number][]): void {
+  const packages = [file.importOf(REQUIRE), file.importOf(ASSERT)];
+  for (const spec of packages) {
+    if (!spec || spec.dot) continue;
+    const isRequire = spec.path === REQUIRE;
+    const local = spec.local.replace(/\$/g, '\\$');
+    const calls = new RegExp(`(?<![\\w$.])${local}\\s*\\.\\s*(${isRequire ? '[A-Z][\\w$]*' : 'FailNow'})\\s*\\(`, 'g');
+    for (const m of matchesIn(file, calls, pass.spans(file))) {
+      if (m[1] === 'New') continue; // require.New(t) only builds an Assertions value
+      const at = m.index!;
+      if (!spans.some(([s, e]) => s <= at && at < e)) continue;
+      const qualifier = file.root.descendantForIndex(at, at + spec.local.length);
+      const sel = qualifier?.parent;
+      const call = sel?.parent;
+      if (qualifier?.type !== 'identifier' || sel?.type !== 'selector_expression' || call?.type !== 'call_expression') continue;
+      if (call.childForFieldName('function')?.id !== sel.id || !file.refersToImport(qualifier, spec.path)) continue;
+      // The first argument must be the test's own *testing.T/B or testing.TB (not an assert.CollectT).
+      const first = call.childForFieldName('arguments')?.namedChildren.find((a) => a && a.type !== 'comment');
+      if (first?.type !== 'identifier' || !testingType(typeOfExpr(first, file, pass.pkg), file, pass.pkg)) continue;
+      const goStmt = testGoroutineStarting(call, file, pass.pkg);
+      if (!goStmt) continue;
+      const name = `${spec.local}.${m[1]}`;
+      const advice = isRequire
+        ? `use ${m[1] === 'FailNow' || m[1] === 'Fail' ? 'assert.Fail' : `assert.${m[1]}`} (it marks the test failed and returns false) and return, or send the error back to the test goroutine`
+        : 'use assert.Fail and return, or send the failure back to the test goroutine';
+      pass.report({
+        file,
+        node: call,
+        message: `${name} calls ${first.text}.FailNow when it fails, and in a goroutine the test started that exits only this goroutine (runtime.Goexit), not the test: ${advice}`,
+        related: [{ path: file.path, start: goStmt.startIndex, end: goStmt.startIndex + 2, message: 'the goroutine is started here' }],
+      });
+    }
+  }
+}
+
+/**
+ * The `go` statement whose literal runs `call`, when that literal is inside a test function (one
+ * with a testing parameter) and no subtest callback (`t.Run(name, func(t) {...})`) lies between.
+ */
+function testGoroutineStarting(call: Node, file: SourceFile, pkg: Package): Node | undefined {
+  let goStmt: Node | null = null;
+  for (let n = call.parent; n; n = n.parent) {
+    if (n.type === 'func_literal') {
+      if (!goStmt && isSubtestCallback(n)) return undefined;
+      goStmt ??= goStatementOf(n);
+    }
+    if (n.type === 'function_declaration' || n.type === 'method_declaration') {
+      return goStmt && hasTestingParam(n, file, pkg) ? goStmt : undefined;
+    }
+  }
+  return undefined;
+}
