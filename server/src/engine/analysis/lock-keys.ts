@@ -56,6 +56,8 @@ export interface LockKey {
   readonly holder?: SharedLock;
   /** The variable the root is, where the code names one: its type gives the fields of extended keys. */
   readonly rootNode?: Node;
+  /** Named through an RLocker (`c.L` of `sync.NewCond(mu.RLocker())`): its Lock and Unlock are RLock and RUnlock. */
+  readonly readLocker?: boolean;
 }
 
 export interface LockCall {
@@ -95,7 +97,8 @@ function findLockCall(call: Node): LockCall | undefined {
 }
 
 export function isAcquire(m: LockCall['method']): boolean { return m === 'Lock' || m === 'RLock'; }
-export function modeOf(m: LockCall['method']): LockMode { return m === 'Lock' || m === 'Unlock' ? 'w' : 'r'; }
+/** The mode a lock call takes or releases; a key named through an RLocker is always read mode. */
+export function modeOf(m: LockCall['method'], key?: LockKey): LockMode { return key?.readLocker || (m !== 'Lock' && m !== 'Unlock') ? 'r' : 'w'; }
 
 function isLockKind(t: GoType | undefined): boolean {
   const base = t?.kind === 'pointer' ? t.elem : t;
@@ -135,7 +138,8 @@ export class LockKeys {
     const cond = this.make(key.root, key.path.slice(0, -1), key.text.split('.')[0], !!key.inexact, unit);
     const alias = cond.shared && condAliases(this.pkg).get(cond.shared.id);
     if (!alias || cond.path.length < alias.up) return undefined;
-    return this.make(key.root, [...cond.path.slice(0, cond.path.length - alias.up), ...alias.down], key.text.split('.')[0], !!key.inexact, unit);
+    const locker = this.make(key.root, [...cond.path.slice(0, cond.path.length - alias.up), ...alias.down], key.text.split('.')[0], !!key.inexact, unit);
+    return alias.read ? { ...locker, readLocker: true } : locker;
   }
 
   private receiverType(x: Node, unit: FuncUnit): GoType | undefined {
@@ -273,14 +277,17 @@ export class LockKeys {
   }
 }
 
-/** For each Cond field assigned `x.a.c = sync.NewCond(&x.mu)`: up 2 fields from the Cond (a, c), then down to [mu]. */
-function condAliases(pkg: Package): Map<string, { up: number; down: string[] }> {
+/**
+ * For each Cond field assigned `x.a.c = sync.NewCond(&x.mu)`: up 2 fields from the Cond (a, c), then
+ * down to [mu]. `sync.NewCond(x.mu.RLocker())` is the same mutex in read mode.
+ */
+function condAliases(pkg: Package): Map<string, { up: number; down: string[]; read: boolean }> {
   return pkg.memo('lock-keys:cond-aliases', () => {
-    const out = new Map<string, { up: number; down: string[] }>();
+    const out = new Map<string, { up: number; down: string[]; read: boolean }>();
     const ambiguous = new Set<string>();
     for (const file of pkg.files) {
-      for (const m of file.text.matchAll(/([\w.]+)\s*=\s*sync\.NewCond\(\s*&\(?([\w.]+)\)?\s*\)/g)) {
-        const left = m[1].split('.'), arg = m[2].split('.');
+      for (const m of file.text.matchAll(/([\w.]+)\s*=\s*sync\.NewCond\(\s*(?:&\(?([\w.]+)\)?|([\w.]+)\.RLocker\(\s*\))\s*\)/g)) {
+        const left = m[1].split('.'), arg = (m[2] ?? m[3]).split('.');
         if (left.length < 2 || arg.length < 2 || left[0] !== arg[0]) continue;
         const node = file.root.descendantForIndex(m.index!, m.index! + m[1].length);
         const sel = node?.type === 'selector_expression' ? node : node?.parent?.type === 'selector_expression' ? node.parent : null;
@@ -288,9 +295,9 @@ function condAliases(pkg: Package): Map<string, { up: number; down: string[] }> 
         const owner = operand ? structNameOf(typeOfExpr(operand, file, pkg)) : undefined;
         if (!owner) continue;
         const id = `${owner}.${left[left.length - 1]}`;
-        const alias = { up: left.length - 1, down: arg.slice(1) };
+        const alias = { up: left.length - 1, down: arg.slice(1), read: !m[2] };
         const seen = out.get(id);
-        if (seen && (seen.up !== alias.up || seen.down.join('.') !== alias.down.join('.'))) ambiguous.add(id);
+        if (seen && (seen.up !== alias.up || seen.down.join('.') !== alias.down.join('.') || seen.read !== alias.read)) ambiguous.add(id);
         out.set(id, alias);
       }
     }

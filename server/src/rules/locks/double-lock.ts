@@ -46,7 +46,7 @@ export const doubleLock: Rule = {
           if (!isAcquire(lc.method)) return;
           const key = locks.keyOfLockCall(op.syntax, u);
           const h = key && before.must.get(key.id);
-          const mode = modeOf(lc.method);
+          const mode = modeOf(lc.method, key);
           if (!key || !h || !sameInstance(h.key, key) || !blocks(h.mode, mode, key, u) || (h.unit === u && rebound(key, u, h.site.endIndex, op.start)) || !isSyncMutex(lc.mutex, u, pkg)) return;
           report(op.syntax, h, `${key.text}.${lc.method}() while ${key.text} is already ${state(h.mode)} (line ${lineOf(h.site, h.unit)}): ${why(h.mode, mode, key)}`, []);
           return;

@@ -51,7 +51,9 @@ export function writeLocker(locks: LockState): (key: LockKey, unit: FuncUnit) =>
         locks.walk(u, (op) => {
           const lc = op.kind === 'call' && !op.role ? lockCallOf(op.syntax) : undefined;
           if (!lc || !isAcquire(lc.method) || lc.method !== 'Lock') return;
-          const id = locks.keyOfLockCall(op.syntax, u)?.shared?.id;
+          const key = locks.keyOfLockCall(op.syntax, u);
+          if (key?.readLocker) return; // Lock through an RLocker reads
+          const id = key?.shared?.id;
           if (!id) return;
           const set = writers!.get(id);
           if (set) set.add(u); else writers!.set(id, new Set([u]));

@@ -74,7 +74,7 @@ export const lockOrderInversion: Rule = {
           const outers = held.filter((h) => h.key.id !== key.id && orderId(h.key) && orderId(h.key) !== to);
           if (!outers.length) return;
           const gate = gateAt(u, op.start, held);
-          for (const h of outers) add({ from: orderId(h.key)!, to, outer: h, toKey: key, inner: op.syntax, innerMode: modeOf(lc.method), unit: u, gate });
+          for (const h of outers) add({ from: orderId(h.key)!, to, outer: h, toKey: key, inner: op.syntax, innerMode: modeOf(lc.method, key), unit: u, gate });
           return;
         }
         let gate: Set<string> | undefined;
