@@ -9,8 +9,8 @@ import type { Package } from '../package';
 import { findLocalDeclaration } from '../scope';
 import { cachedType, PerTree } from '../tree-cache';
 import { fieldOf, structNameOf, typeOfExpr, type GoType } from '../types';
-import { argumentsOf, parameterIndex, parameterNames } from '../syntax';
-import type { CallEdge } from './callgraph';
+import { argumentsOf, escapeRegExp, parameterIndex, parameterNames } from '../syntax';
+import { valueFor, type CallEdge } from './callgraph';
 import type { FuncUnit } from './functions';
 
 export type LockMode = 'r' | 'w';
@@ -252,7 +252,53 @@ export class LockKeys {
       return base && this.extend(base, key.path, caller);
     }
     // A local of the callee's function: the same variable only for a literal of the caller's function.
-    return callee.isLiteral && callee.outermost === caller.outermost ? key : undefined;
+    if (callee.isLiteral && callee.outermost === caller.outermost) return key;
+    // Else a field of an object the callee built from what it was given: `m := newView(c)` then `m.src.mu`.
+    const built = this.throughConstructor(key, callee);
+    return built && this.toCaller(built, edge);
+  }
+
+  /**
+   * A key rooted at a local that is set once from a composite literal (`x := &T{f: v}`) or from a
+   * package function returning one built from its parameters (`x := newT(v)`, `return &T{f: p}`),
+   * restated from `v`, the value the field `f` on its path was given: `x.f.mu` is `v.mu`. Undefined
+   * when the local or that field is assigned anywhere else in the function.
+   */
+  private throughConstructor(key: LockKey, unit: FuncUnit, depth = 0): LockKey | undefined {
+    const root = key.root;
+    if (root.kind !== 'local' || !key.rootNode || key.path.length < 2 || depth > 2) return undefined;
+    const decl = findLocalDeclaration(key.rootNode, root.name);
+    const value = decl && decl.startIndex === root.at ? valueFor(decl, root.name) : null;
+    if (!value) return undefined;
+    const body = unit.outermost.body;
+    const field = key.path[0];
+    const name = escapeRegExp(root.name);
+    // Reassigned, or its field set, or its address taken: the literal may no longer be what it holds.
+    if (!body || new RegExp(`(?<![\\w$.])${name}\\s*(?:,[^=;\\n]*)?=(?!=)|,\\s*${name}\\s*:?=(?!=)|&${name}(?![\\w$])|(?<![\\w$.])${name}\\.${escapeRegExp(field)}\\s*=(?!=)`).test(unit.file.textOf(body))) return undefined;
+    const fieldValue = this.fieldValue(value, field);
+    if (!fieldValue) return undefined;
+    const base = this.ofExpr(fieldValue, unit);
+    if (!base) return undefined;
+    const restated = this.extend(base, key.path.slice(1), unit);
+    return restated.root.kind === 'local' ? this.throughConstructor(restated, unit, depth + 1) ?? restated : restated;
+  }
+
+  /** The expression a constructed value gives `field`: `&T{field: v}`, or `newT(v)` whose only return is `&T{field: p}`. */
+  private fieldValue(value: Node, field: string): Node | undefined {
+    const lit = compositeLiteral(value);
+    if (lit) return keyedValue(lit, field);
+    if (value.type !== 'call_expression') return undefined;
+    const fn = value.childForFieldName('function');
+    if (fn?.type !== 'identifier' || findLocalDeclaration(fn, fn.text)) return undefined;
+    const decl = this.pkg.decls.get(fn.text)?.find((d) => d.type === 'function_declaration');
+    const returns = decl?.childForFieldName('body')?.descendantsOfType('return_statement') ?? [];
+    if (returns.length !== 1) return undefined;
+    const returned = returns[0]!.namedChild(0);
+    const built = returned?.type === 'expression_list' && returned.namedChildCount === 1 ? returned.namedChild(0) : returned;
+    const inner = built && compositeLiteral(built);
+    const given = inner && keyedValue(inner, field);
+    const index = given?.type === 'identifier' ? parameterIndex(decl!, given.text) : -1;
+    return index >= 0 ? argumentsOf(value)[index] : undefined;
   }
 
   /** A caller-frame key as the callee names it, when the call passes it in: the inverse of toCaller. */
@@ -304,6 +350,24 @@ function condAliases(pkg: Package): Map<string, { up: number; down: string[]; re
     for (const id of ambiguous) out.delete(id); // two different Lockers: racelens cannot tell which
     return out;
   });
+}
+
+/** `T{...}` or `&T{...}`. */
+function compositeLiteral(x: Node): Node | undefined {
+  const lit = x.type === 'unary_expression' && x.child(0)?.text === '&' ? x.childForFieldName('operand') : x;
+  return lit?.type === 'composite_literal' ? lit : undefined;
+}
+
+/** The value of `field: v` in a composite literal. */
+function keyedValue(lit: Node, field: string): Node | undefined {
+  for (const el of lit.childForFieldName('body')?.namedChildren ?? []) {
+    if (el?.type !== 'keyed_element') continue;
+    const k = el.childForFieldName('key') ?? el.namedChild(0);
+    if (k?.text !== field) continue;
+    const v = el.childForFieldName('value') ?? el.namedChild(1);
+    return (v?.type === 'literal_element' ? v.namedChild(0) : v) ?? undefined;
+  }
+  return undefined;
 }
 
 function startsWith(key: LockKey, base: LockKey): boolean {
