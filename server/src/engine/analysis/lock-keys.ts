@@ -21,7 +21,9 @@ export type LockRoot =
   | { kind: 'param'; fn: number; index: number }
   | { kind: 'pkgvar'; name: string }
   /** A local variable, by the start of its declaring statement. */
-  | { kind: 'local'; at: number; name: string };
+  | { kind: 'local'; at: number; name: string }
+  /** Some object the function cannot name (a callee's local): only the field's identity is known. */
+  | { kind: 'any' };
 
 /**
  * A lock's identity across functions: a field of a struct type (any instance: the lockset
@@ -182,7 +184,7 @@ export class LockKeys {
   }
 
   private make(root: LockRoot, path: string[], rootText: string, inexact: boolean, unit: FuncUnit, rootNode?: Node): LockKey {
-    const rootId = root.kind === 'recv' ? 'recv' : root.kind === 'param' ? `param:${root.fn}:${root.index}` : root.kind === 'pkgvar' ? `pkgvar:${root.name}` : `local:${root.at}:${root.name}`;
+    const rootId = root.kind === 'recv' ? 'recv' : root.kind === 'param' ? `param:${root.fn}:${root.index}` : root.kind === 'pkgvar' ? `pkgvar:${root.name}` : root.kind === 'any' ? 'any' : `local:${root.at}:${root.name}`;
     const id = [rootId, ...path].join('.');
     const text = [rootText, ...path.filter((p) => p !== '[]')].join('.');
     return { root, path, id, text, inexact: inexact || undefined, shared: this.sharedOf(root, path, unit, rootNode), rootNode };
@@ -237,19 +239,19 @@ export class LockKeys {
     const callee = edge.callee;
     const caller = edge.caller;
     const root = key.root;
-    if (root.kind === 'pkgvar') return key;
+    if (root.kind === 'pkgvar' || root.kind === 'any') return key;
     if (root.kind === 'recv') {
       if (callee.outermost === caller.outermost && callee.isLiteral) return key;
       if (!edge.receiver) return undefined;
       const base = this.ofExpr(edge.receiver, caller);
-      return base && this.extend(base, key.path, caller);
+      return base && withHolder(this.extend(base, key.path, caller), key);
     }
     if (root.kind === 'param') {
       if (root.fn !== callee.start) return callee.isLiteral && callee.outermost === caller.outermost ? key : undefined;
       const arg = argumentsOf(edge.call)[root.index];
       if (!arg || edge.how === 'callback' || edge.how === 'stringer') return undefined;
       const base = this.ofExpr(arg, caller);
-      return base && this.extend(base, key.path, caller);
+      return base && withHolder(this.extend(base, key.path, caller), key);
     }
     // A local of the callee's function: the same variable only for a literal of the caller's function.
     if (callee.isLiteral && callee.outermost === caller.outermost) return key;
@@ -301,6 +303,16 @@ export class LockKeys {
     return index >= 0 ? argumentsOf(value)[index] : undefined;
   }
 
+  /**
+   * A key of `unit`'s frame its callers cannot name (a local's mutex), as some instance of its struct
+   * field: never the same instance as another key (inexact), but the same lock type (`shared`).
+   */
+  anyInstance(key: LockKey, unit: FuncUnit): LockKey | undefined {
+    const shared = this.byType(key, unit);
+    if (!shared || shared.scope !== 'struct') return undefined;
+    return { root: { kind: 'any' }, path: [], id: `any:${(key.holder ?? shared).id}`, text: key.text, inexact: true, shared, holder: key.holder };
+  }
+
   /** A caller-frame key as the callee names it, when the call passes it in: the inverse of toCaller. */
   toCallee(key: LockKey, edge: CallEdge): LockKey | undefined {
     const callee = edge.callee;
@@ -350,6 +362,11 @@ function condAliases(pkg: Package): Map<string, { up: number; down: string[]; re
     for (const id of ambiguous) out.delete(id); // two different Lockers: racelens cannot tell which
     return out;
   });
+}
+
+/** `k` keeping the holder `from` had: the struct holding an embedded mutex is the same in every frame. */
+function withHolder(k: LockKey, from: LockKey): LockKey {
+  return from.holder && !k.holder ? { ...k, holder: from.holder } : k;
 }
 
 /** `T{...}` or `&T{...}`. */

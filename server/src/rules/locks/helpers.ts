@@ -93,7 +93,7 @@ export function deferringUnits(locks: LockState): FuncUnit[] {
  */
 export function deferredRuns(locks: LockState, calls: CallGraph, u: FuncUnit): { call: Node; held: Map<string, Held> }[] {
   if (!u.body || !/\bdefer\b/.test(u.file.textOf(u.body))) return [];
-  const exit = locks.atExit(u); if (process.env.DBG) console.error("EXIT", u.label, exit && [...exit.held.keys()]);
+  const exit = locks.atExit(u);
   if (!exit?.held.size) return [];
   const deferred: { call: Node; at: number; releases: string[] }[] = [];
   locks.walk(u, (op) => {

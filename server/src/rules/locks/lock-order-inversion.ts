@@ -54,7 +54,7 @@ export const lockOrderInversion: Rule = {
       return s ? (s.scope === 'struct' ? `${s.struct}.${s.name}` : s.name) : elementOf(k, u) ?? k.text;
     };
     const edges = new Map<string, Edge[]>();
-    const add = (e: Edge) => { if (process.env.DBG) console.error("EDGE", e.from, e.to, e.inner.text, e.outer.mode, e.innerMode);
+    const add = (e: Edge) => {
       const k = `${e.from}\u0000${e.to}`;
       const list = edges.get(k);
       if (list) list.push(e); else edges.set(k, [e]);
@@ -85,7 +85,7 @@ export const lockOrderInversion: Rule = {
       let gate: Set<string> | undefined;
       for (const e of calls.edgesOf(call, u)) {
         if (e.how === 'callback' && !e.certain) continue;
-        for (const a of locks.acquiresThrough(e)) {
+        for (const a of locks.acquiresThrough(e, true)) {
           const key = a.key;
           const to = orderId(key, u);
           if (!to || must.has(key.id)) continue;
