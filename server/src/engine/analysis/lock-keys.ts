@@ -244,19 +244,19 @@ export class LockKeys {
       if (callee.outermost === caller.outermost && callee.isLiteral) return key;
       if (!edge.receiver) return undefined;
       const base = this.ofExpr(edge.receiver, caller);
-      return base && withHolder(this.extend(base, key.path, caller), key);
+      return base && this.extend(base, key.path, caller);
     }
     if (root.kind === 'param') {
       if (root.fn !== callee.start) return callee.isLiteral && callee.outermost === caller.outermost ? key : undefined;
       const arg = argumentsOf(edge.call)[root.index];
       if (!arg || edge.how === 'callback' || edge.how === 'stringer') return undefined;
       const base = this.ofExpr(arg, caller);
-      return base && withHolder(this.extend(base, key.path, caller), key);
+      return base && this.extend(base, key.path, caller);
     }
     // A local of the callee's function: the same variable only for a literal of the caller's function.
     if (callee.isLiteral && callee.outermost === caller.outermost) return key;
     // Else a field of an object the callee built from what it was given: `m := newView(c)` then `m.src.mu`.
-    const built = this.throughConstructor(key, callee);
+    const built = this.builtFrom(key, callee);
     return built && this.toCaller(built, edge);
   }
 
@@ -266,7 +266,7 @@ export class LockKeys {
    * restated from `v`, the value the field `f` on its path was given: `x.f.mu` is `v.mu`. Undefined
    * when the local or that field is assigned anywhere else in the function.
    */
-  private throughConstructor(key: LockKey, unit: FuncUnit, depth = 0): LockKey | undefined {
+  builtFrom(key: LockKey, unit: FuncUnit, depth = 0): LockKey | undefined {
     const root = key.root;
     if (root.kind !== 'local' || !key.rootNode || key.path.length < 2 || depth > 2) return undefined;
     const decl = findLocalDeclaration(key.rootNode, root.name);
@@ -282,7 +282,7 @@ export class LockKeys {
     const base = this.ofExpr(fieldValue, unit);
     if (!base) return undefined;
     const restated = this.extend(base, key.path.slice(1), unit);
-    return restated.root.kind === 'local' ? this.throughConstructor(restated, unit, depth + 1) ?? restated : restated;
+    return restated.root.kind === 'local' ? this.builtFrom(restated, unit, depth + 1) ?? restated : restated;
   }
 
   /** The expression a constructed value gives `field`: `&T{field: v}`, or `newT(v)` whose only return is `&T{field: p}`. */
@@ -362,11 +362,6 @@ function condAliases(pkg: Package): Map<string, { up: number; down: string[]; re
     for (const id of ambiguous) out.delete(id); // two different Lockers: racelens cannot tell which
     return out;
   });
-}
-
-/** `k` keeping the holder `from` had: the struct holding an embedded mutex is the same in every frame. */
-function withHolder(k: LockKey, from: LockKey): LockKey {
-  return from.holder && !k.holder ? { ...k, holder: from.holder } : k;
 }
 
 /** `T{...}` or `&T{...}`. */

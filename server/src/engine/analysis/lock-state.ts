@@ -512,8 +512,12 @@ export class LockState {
     const out: Acquire[] = [];
     const u = e.caller;
     for (const a of this.acquires(e.callee, anyInstance).values()) {
-      const k = this.keys.toCaller(a.key, e) ?? (anyInstance ? this.keys.anyInstance(a.key, e.callee) : undefined);
+      const mapped = this.keys.toCaller(a.key, e);
+      // A local the caller built around one of its objects (`w := &view{src: p}`) names that object's mutex.
+      const k = (mapped?.root.kind === 'local' ? this.keys.builtFrom(mapped, u) : undefined) ?? mapped ?? (anyInstance ? this.keys.anyInstance(a.key, e.callee) : undefined);
       if (!k) continue;
+      // Some instance, named by type only: followed through two direct calls, no further.
+      if (k.root.kind === 'any' && (e.how !== 'static' || a.via.length > 1)) continue;
       // A lock taken only for some value of a bool parameter: the call's argument decides.
       let when: Acquire['when'];
       if (a.when && a.when.fn !== e.callee.start) {
