@@ -21,9 +21,7 @@ export type LockRoot =
   | { kind: 'param'; fn: number; index: number }
   | { kind: 'pkgvar'; name: string }
   /** A local variable, by the start of its declaring statement. */
-  | { kind: 'local'; at: number; name: string }
-  /** Some object the function cannot name (a callee's local): only the field's identity is known. */
-  | { kind: 'any' };
+  | { kind: 'local'; at: number; name: string };
 
 /**
  * A lock's identity across functions: a field of a struct type (any instance: the lockset
@@ -184,7 +182,7 @@ export class LockKeys {
   }
 
   private make(root: LockRoot, path: string[], rootText: string, inexact: boolean, unit: FuncUnit, rootNode?: Node): LockKey {
-    const rootId = root.kind === 'recv' ? 'recv' : root.kind === 'param' ? `param:${root.fn}:${root.index}` : root.kind === 'pkgvar' ? `pkgvar:${root.name}` : root.kind === 'any' ? 'any' : `local:${root.at}:${root.name}`;
+    const rootId = root.kind === 'recv' ? 'recv' : root.kind === 'param' ? `param:${root.fn}:${root.index}` : root.kind === 'pkgvar' ? `pkgvar:${root.name}` : `local:${root.at}:${root.name}`;
     const id = [rootId, ...path].join('.');
     const text = [rootText, ...path.filter((p) => p !== '[]')].join('.');
     return { root, path, id, text, inexact: inexact || undefined, shared: this.sharedOf(root, path, unit, rootNode), rootNode };
@@ -239,7 +237,7 @@ export class LockKeys {
     const callee = edge.callee;
     const caller = edge.caller;
     const root = key.root;
-    if (root.kind === 'pkgvar' || root.kind === 'any') return key;
+    if (root.kind === 'pkgvar') return key;
     if (root.kind === 'recv') {
       if (callee.outermost === caller.outermost && callee.isLiteral) return key;
       if (!edge.receiver) return undefined;
@@ -301,16 +299,6 @@ export class LockKeys {
     const given = inner && keyedValue(inner, field);
     const index = given?.type === 'identifier' ? parameterIndex(decl!, given.text) : -1;
     return index >= 0 ? argumentsOf(value)[index] : undefined;
-  }
-
-  /**
-   * A key of `unit`'s frame its callers cannot name (a local's mutex), as some instance of its struct
-   * field: never the same instance as another key (inexact), but the same lock type (`shared`).
-   */
-  anyInstance(key: LockKey, unit: FuncUnit): LockKey | undefined {
-    const shared = this.byType(key, unit);
-    if (!shared || shared.scope !== 'struct') return undefined;
-    return { root: { kind: 'any' }, path: [], id: `any:${(key.holder ?? shared).id}`, text: key.text, inexact: true, shared, holder: key.holder };
   }
 
   /** A caller-frame key as the callee names it, when the call passes it in: the inverse of toCaller. */

@@ -100,7 +100,6 @@ export class LockState {
   private readonly threadEntries = new Map<string, HeldSet | undefined>();
   private readonly effects = new Map<FuncUnit, LockEffect>();
   private readonly acquiring = new Map<FuncUnit, Map<string, Acquire>>();
-  private readonly acquiringAny = new Map<FuncUnit, Map<string, Acquire>>();
   private readonly entries = new Map<string, HeldSet>();
   private readonly inProgress = new Set<unknown>();
   private readonly lockKeyCache = new Map<number, LockKey | null>();
@@ -448,18 +447,14 @@ export class LockState {
   /**
    * Every lock `u` takes while it runs, itself or through the functions it calls (at any depth, in
    * the same goroutine), in `u`'s frame. A lock it first releases (its caller's) is not counted
-   * when it takes it again: that is the unlock-work-relock pattern, not re-entry. With `anyInstance`,
-   * locks of objects the caller cannot name (a callee's local) are kept, as some instance of their
-   * field (see LockKeys.anyInstance): enough for checks on lock types, such as lock order.
+   * when it takes it again: that is the unlock-work-relock pattern, not re-entry.
    */
-  acquires(u: FuncUnit, anyInstance = false): ReadonlyMap<string, Acquire> {
-    const memo = anyInstance ? this.acquiringAny : this.acquiring;
-    const cached = memo.get(u);
+  acquires(u: FuncUnit): ReadonlyMap<string, Acquire> {
+    const cached = this.acquiring.get(u);
     if (cached) return cached;
     const out = new Map<string, Acquire>();
-    const tag = `${anyInstance ? 'acqAny' : 'acq'}:${u.id}`;
-    if (this.inProgress.has(tag) || !u.body) return out;
-    this.inProgress.add(tag);
+    if (this.inProgress.has(`acq:${u.id}`) || !u.body) return out;
+    this.inProgress.add(`acq:${u.id}`);
     // Each key once, with the caller's locks released before it on every path that takes it.
     const note = (a: Acquire) => {
       const had = out.get(a.key.id);
@@ -486,7 +481,7 @@ export class LockState {
             } else {
               for (const e of this.calls.edgesOf(op.syntax, u)) {
                 if (e.how === 'callback' && !e.certain) continue;
-                for (const a of this.acquiresThrough(e, anyInstance)) {
+                for (const a of this.acquiresThrough(e)) {
                   if (released.has(a.key.id)) continue;
                   note({ ...a, releasedBefore: new Map([...released, ...a.releasedBefore]) });
                 }
@@ -497,9 +492,9 @@ export class LockState {
         }
       }
     } finally {
-      this.inProgress.delete(tag);
+      this.inProgress.delete(`acq:${u.id}`);
     }
-    memo.set(u, out);
+    this.acquiring.set(u, out);
     return out;
   }
 
@@ -508,16 +503,14 @@ export class LockState {
    * those a bool argument rules out dropped (`f(true)` where f locks only `if !hasLock`), and the
    * caller's locks the chain releases first noted.
    */
-  acquiresThrough(e: CallEdge, anyInstance = false): Acquire[] {
+  acquiresThrough(e: CallEdge): Acquire[] {
     const out: Acquire[] = [];
     const u = e.caller;
-    for (const a of this.acquires(e.callee, anyInstance).values()) {
+    for (const a of this.acquires(e.callee).values()) {
       const mapped = this.keys.toCaller(a.key, e);
       // A local the caller built around one of its objects (`w := &view{src: p}`) names that object's mutex.
-      const k = (mapped?.root.kind === 'local' ? this.keys.builtFrom(mapped, u) : undefined) ?? mapped ?? (anyInstance ? this.keys.anyInstance(a.key, e.callee) : undefined);
+      const k = (mapped?.root.kind === 'local' ? this.keys.builtFrom(mapped, u) : undefined) ?? mapped;
       if (!k) continue;
-      // Some instance, named by type only: followed through two direct calls, no further.
-      if (k.root.kind === 'any' && (e.how !== 'static' || a.via.length > 1)) continue;
       // A lock taken only for some value of a bool parameter: the call's argument decides.
       let when: Acquire['when'];
       if (a.when && a.when.fn !== e.callee.start) {

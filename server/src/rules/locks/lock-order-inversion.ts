@@ -40,17 +40,18 @@ export const lockOrderInversion: Rule = {
     const writeLocked = writeLocker(locks);
     /**
      * How edges compare locks: a struct embedding its mutex by the field holding it (`Conn.in`), else
-     * the mutex (`T.mu`, by the root's type where a call chain named it through a variable); a mutex
-     * in a map or slice by the field holding it (`T.locks[]`).
+     * the mutex (`T.mu`; for a package variable's field, by the variable's type where a call chain
+     * named it); a mutex in a map or slice by the field holding it (`T.locks[]`).
      */
-    const orderId = (k: LockKey, u: FuncUnit): string | undefined => k.holder?.id ?? k.shared?.id ?? locks.keys.byType(k, u)?.id ?? elementOf(k, u);
+    const orderId = (k: LockKey, u: FuncUnit): string | undefined => k.holder?.id ?? k.shared?.id ?? ofPackageVar(k, u)?.id ?? elementOf(k, u);
+    const ofPackageVar = (k: LockKey, u: FuncUnit) => (k.root.kind === 'pkgvar' ? locks.keys.byType(k, u) : undefined);
     const elementOf = (k: LockKey, u: FuncUnit) => {
       if (k.path[k.path.length - 1] !== '[]') return undefined;
       const container = locks.keys.byType({ ...k, path: k.path.slice(0, -1) }, u);
       return container?.scope === 'struct' ? `${container.id}[]` : undefined;
     };
     const lockLabel = (k: LockKey, u: FuncUnit): string => {
-      const s = k.holder ?? k.shared ?? locks.keys.byType(k, u);
+      const s = k.holder ?? k.shared ?? ofPackageVar(k, u);
       const element = s ? undefined : elementOf(k, u);
       return s ? (s.scope === 'struct' ? `${s.struct}.${s.name}` : s.name) : element ? `an element of ${element.slice(0, -2)}` : k.text;
     };
@@ -86,7 +87,7 @@ export const lockOrderInversion: Rule = {
       let gate: Set<string> | undefined;
       for (const e of calls.edgesOf(call, u)) {
         if (e.how === 'callback' && !e.certain) continue;
-        for (const a of locks.acquiresThrough(e, true)) {
+        for (const a of locks.acquiresThrough(e)) {
           const key = a.key;
           const to = orderId(key, u);
           if (!to || must.has(key.id)) continue;
