@@ -264,4 +264,58 @@ func (a *A) g() {
     assert.deepEqual(await heldAt(src, 'E.f', 'e.n = 1'), ['e.Mutex:w']);
     assert.deepEqual(await heldAt(src, 'A.g', '_ = a.n'), ['a.mu.RWMutex:r']);
   });
+
+  it('a Cond built on an RLocker read-locks its mutex', async () => {
+    const src = HEAD + `
+type C struct {
+	rw   sync.RWMutex
+	cond *sync.Cond
+	n    int
+}
+func newC() *C {
+	c := &C{}
+	c.cond = sync.NewCond(c.rw.RLocker())
+	return c
+}
+func (c *C) wait() {
+	c.cond.L.Lock()
+	c.n++ // A
+	c.cond.L.Unlock()
+}`;
+    assert.deepEqual(await heldAt(src, 'C.wait', 'c.n++'), ['c.rw:r']);
+  });
+
+  it('a lock reached through a local built around the caller\'s object is the caller\'s', async () => {
+    const src = HEAD + `
+type view struct{ src *S }
+func newView(s *S) *view { return &view{src: s} }
+func (v *view) read() int {
+	v.src.mu.Lock()
+	defer v.src.mu.Unlock()
+	return v.src.n
+}
+func (s *S) viaConstructor() int {
+	v := newView(s)
+	return v.read()
+}
+func (s *S) viaLiteral() int {
+	w := &view{src: s}
+	return w.read()
+}
+func (s *S) rebuilt(o *S) int {
+	v := newView(s)
+	v = newView(o)
+	return v.read()
+}`;
+    const t = testPackage(await testParser(), src);
+    try {
+      const locks = t.facts.get(LockStateFact);
+      const taken = (fn: string) => [...locks.acquires(t.unit(fn)).values()].map((a) => a.key.id).sort();
+      assert.deepEqual(taken('S.viaConstructor'), ['recv.mu']);
+      assert.deepEqual(taken('S.viaLiteral'), ['recv.mu']);
+      assert.ok(!taken('S.rebuilt').includes('recv.mu'));
+    } finally {
+      t.dispose();
+    }
+  });
 });

@@ -452,7 +452,7 @@ function ancestorAt(node: Node, start: number): Node | null {
 }
 
 /** The value a declaration (short var, var declaration or spec) gives `name`, when counts match. */
-function valueFor(decl: Node, name: string): Node | null {
+export function valueFor(decl: Node, name: string): Node | null {
   const type = decl.type;
   if (type === 'var_declaration') {
     const spec = decl.descendantsOfType('var_spec').find((s) => s?.childrenForFieldName('name').some((n) => n?.text === name));

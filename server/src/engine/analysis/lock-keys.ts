@@ -9,8 +9,8 @@ import type { Package } from '../package';
 import { findLocalDeclaration } from '../scope';
 import { cachedType, PerTree } from '../tree-cache';
 import { fieldOf, structNameOf, typeOfExpr, type GoType } from '../types';
-import { argumentsOf, parameterIndex, parameterNames } from '../syntax';
-import type { CallEdge } from './callgraph';
+import { argumentsOf, escapeRegExp, parameterIndex, parameterNames } from '../syntax';
+import { valueFor, type CallEdge } from './callgraph';
 import type { FuncUnit } from './functions';
 
 export type LockMode = 'r' | 'w';
@@ -56,6 +56,8 @@ export interface LockKey {
   readonly holder?: SharedLock;
   /** The variable the root is, where the code names one: its type gives the fields of extended keys. */
   readonly rootNode?: Node;
+  /** Named through an RLocker (`c.L` of `sync.NewCond(mu.RLocker())`): its Lock and Unlock are RLock and RUnlock. */
+  readonly readLocker?: boolean;
 }
 
 export interface LockCall {
@@ -95,7 +97,8 @@ function findLockCall(call: Node): LockCall | undefined {
 }
 
 export function isAcquire(m: LockCall['method']): boolean { return m === 'Lock' || m === 'RLock'; }
-export function modeOf(m: LockCall['method']): LockMode { return m === 'Lock' || m === 'Unlock' ? 'w' : 'r'; }
+/** The mode a lock call takes or releases; a key named through an RLocker is always read mode. */
+export function modeOf(m: LockCall['method'], key?: LockKey): LockMode { return key?.readLocker || (m !== 'Lock' && m !== 'Unlock') ? 'r' : 'w'; }
 
 function isLockKind(t: GoType | undefined): boolean {
   const base = t?.kind === 'pointer' ? t.elem : t;
@@ -135,7 +138,8 @@ export class LockKeys {
     const cond = this.make(key.root, key.path.slice(0, -1), key.text.split('.')[0], !!key.inexact, unit);
     const alias = cond.shared && condAliases(this.pkg).get(cond.shared.id);
     if (!alias || cond.path.length < alias.up) return undefined;
-    return this.make(key.root, [...cond.path.slice(0, cond.path.length - alias.up), ...alias.down], key.text.split('.')[0], !!key.inexact, unit);
+    const locker = this.make(key.root, [...cond.path.slice(0, cond.path.length - alias.up), ...alias.down], key.text.split('.')[0], !!key.inexact, unit);
+    return alias.read ? { ...locker, readLocker: true } : locker;
   }
 
   private receiverType(x: Node, unit: FuncUnit): GoType | undefined {
@@ -248,7 +252,53 @@ export class LockKeys {
       return base && this.extend(base, key.path, caller);
     }
     // A local of the callee's function: the same variable only for a literal of the caller's function.
-    return callee.isLiteral && callee.outermost === caller.outermost ? key : undefined;
+    if (callee.isLiteral && callee.outermost === caller.outermost) return key;
+    // Else a field of an object the callee built from what it was given: `m := newView(c)` then `m.src.mu`.
+    const built = this.builtFrom(key, callee);
+    return built && this.toCaller(built, edge);
+  }
+
+  /**
+   * A key rooted at a local that is set once from a composite literal (`x := &T{f: v}`) or from a
+   * package function returning one built from its parameters (`x := newT(v)`, `return &T{f: p}`),
+   * restated from `v`, the value the field `f` on its path was given: `x.f.mu` is `v.mu`. Undefined
+   * when the local or that field is assigned anywhere else in the function.
+   */
+  builtFrom(key: LockKey, unit: FuncUnit, depth = 0): LockKey | undefined {
+    const root = key.root;
+    if (root.kind !== 'local' || !key.rootNode || key.path.length < 2 || depth > 2) return undefined;
+    const decl = findLocalDeclaration(key.rootNode, root.name);
+    const value = decl && decl.startIndex === root.at ? valueFor(decl, root.name) : null;
+    if (!value) return undefined;
+    const body = unit.outermost.body;
+    const field = key.path[0];
+    const name = escapeRegExp(root.name);
+    // Reassigned, or its field set, or its address taken: the literal may no longer be what it holds.
+    if (!body || new RegExp(`(?<![\\w$.])${name}\\s*(?:,[^=;\\n]*)?=(?!=)|,\\s*${name}\\s*:?=(?!=)|&${name}(?![\\w$])|(?<![\\w$.])${name}\\.${escapeRegExp(field)}\\s*=(?!=)`).test(unit.file.textOf(body))) return undefined;
+    const fieldValue = this.fieldValue(value, field);
+    if (!fieldValue) return undefined;
+    const base = this.ofExpr(fieldValue, unit);
+    if (!base) return undefined;
+    const restated = this.extend(base, key.path.slice(1), unit);
+    return restated.root.kind === 'local' ? this.builtFrom(restated, unit, depth + 1) ?? restated : restated;
+  }
+
+  /** The expression a constructed value gives `field`: `&T{field: v}`, or `newT(v)` whose only return is `&T{field: p}`. */
+  private fieldValue(value: Node, field: string): Node | undefined {
+    const lit = compositeLiteral(value);
+    if (lit) return keyedValue(lit, field);
+    if (value.type !== 'call_expression') return undefined;
+    const fn = value.childForFieldName('function');
+    if (fn?.type !== 'identifier' || findLocalDeclaration(fn, fn.text)) return undefined;
+    const decl = this.pkg.decls.get(fn.text)?.find((d) => d.type === 'function_declaration');
+    const returns = decl?.childForFieldName('body')?.descendantsOfType('return_statement') ?? [];
+    if (returns.length !== 1) return undefined;
+    const returned = returns[0]!.namedChild(0);
+    const built = returned?.type === 'expression_list' && returned.namedChildCount === 1 ? returned.namedChild(0) : returned;
+    const inner = built && compositeLiteral(built);
+    const given = inner && keyedValue(inner, field);
+    const index = given?.type === 'identifier' ? parameterIndex(decl!, given.text) : -1;
+    return index >= 0 ? argumentsOf(value)[index] : undefined;
   }
 
   /** A caller-frame key as the callee names it, when the call passes it in: the inverse of toCaller. */
@@ -273,14 +323,17 @@ export class LockKeys {
   }
 }
 
-/** For each Cond field assigned `x.a.c = sync.NewCond(&x.mu)`: up 2 fields from the Cond (a, c), then down to [mu]. */
-function condAliases(pkg: Package): Map<string, { up: number; down: string[] }> {
+/**
+ * For each Cond field assigned `x.a.c = sync.NewCond(&x.mu)`: up 2 fields from the Cond (a, c), then
+ * down to [mu]. `sync.NewCond(x.mu.RLocker())` is the same mutex in read mode.
+ */
+function condAliases(pkg: Package): Map<string, { up: number; down: string[]; read: boolean }> {
   return pkg.memo('lock-keys:cond-aliases', () => {
-    const out = new Map<string, { up: number; down: string[] }>();
+    const out = new Map<string, { up: number; down: string[]; read: boolean }>();
     const ambiguous = new Set<string>();
     for (const file of pkg.files) {
-      for (const m of file.text.matchAll(/([\w.]+)\s*=\s*sync\.NewCond\(\s*&\(?([\w.]+)\)?\s*\)/g)) {
-        const left = m[1].split('.'), arg = m[2].split('.');
+      for (const m of file.text.matchAll(/([\w.]+)\s*=\s*sync\.NewCond\(\s*(?:&\(?([\w.]+)\)?|([\w.]+)\.RLocker\(\s*\))\s*\)/g)) {
+        const left = m[1].split('.'), arg = (m[2] ?? m[3]).split('.');
         if (left.length < 2 || arg.length < 2 || left[0] !== arg[0]) continue;
         const node = file.root.descendantForIndex(m.index!, m.index! + m[1].length);
         const sel = node?.type === 'selector_expression' ? node : node?.parent?.type === 'selector_expression' ? node.parent : null;
@@ -288,15 +341,33 @@ function condAliases(pkg: Package): Map<string, { up: number; down: string[] }> 
         const owner = operand ? structNameOf(typeOfExpr(operand, file, pkg)) : undefined;
         if (!owner) continue;
         const id = `${owner}.${left[left.length - 1]}`;
-        const alias = { up: left.length - 1, down: arg.slice(1) };
+        const alias = { up: left.length - 1, down: arg.slice(1), read: !m[2] };
         const seen = out.get(id);
-        if (seen && (seen.up !== alias.up || seen.down.join('.') !== alias.down.join('.'))) ambiguous.add(id);
+        if (seen && (seen.up !== alias.up || seen.down.join('.') !== alias.down.join('.') || seen.read !== alias.read)) ambiguous.add(id);
         out.set(id, alias);
       }
     }
     for (const id of ambiguous) out.delete(id); // two different Lockers: racelens cannot tell which
     return out;
   });
+}
+
+/** `T{...}` or `&T{...}`. */
+function compositeLiteral(x: Node): Node | undefined {
+  const lit = x.type === 'unary_expression' && x.child(0)?.text === '&' ? x.childForFieldName('operand') : x;
+  return lit?.type === 'composite_literal' ? lit : undefined;
+}
+
+/** The value of `field: v` in a composite literal. */
+function keyedValue(lit: Node, field: string): Node | undefined {
+  for (const el of lit.childForFieldName('body')?.namedChildren ?? []) {
+    if (el?.type !== 'keyed_element') continue;
+    const k = el.childForFieldName('key') ?? el.namedChild(0);
+    if (k?.text !== field) continue;
+    const v = el.childForFieldName('value') ?? el.namedChild(1);
+    return (v?.type === 'literal_element' ? v.namedChild(0) : v) ?? undefined;
+  }
+  return undefined;
 }
 
 function startsWith(key: LockKey, base: LockKey): boolean {

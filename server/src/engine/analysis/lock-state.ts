@@ -368,11 +368,11 @@ export class LockState {
       const out = copy(s);
       if (isAcquire(lc.method)) {
         const relock = out.released.has(key.id) || undefined;
-        const held: Held = { key, mode: modeOf(lc.method), site: op.syntax, unit: u, relock };
+        const held: Held = { key, mode: modeOf(lc.method, key), site: op.syntax, unit: u, relock };
         out.must.set(key.id, held);
         out.may.set(key.id, held);
         out.released.delete(key.id); // unlock, work, relock: held again, as it was on entry
-      } else release(out, key, modeOf(lc.method));
+      } else release(out, key, modeOf(lc.method, key));
       return out;
     }
     if (!this.mayAffectLocks(op.syntax)) return s;
@@ -477,7 +477,7 @@ export class LockState {
             const lc = lockCallOf(op.syntax);
             if (lc) {
               const key = this.keyOfLockCall(op.syntax, u);
-              if (key && isAcquire(lc.method) && !released.has(key.id)) note({ key, mode: modeOf(lc.method), site: op.syntax, unit: u, via: [], releasedBefore: released, when: paramGuard(op.syntax, u) });
+              if (key && isAcquire(lc.method) && !released.has(key.id)) note({ key, mode: modeOf(lc.method, key), site: op.syntax, unit: u, via: [], releasedBefore: released, when: paramGuard(op.syntax, u) });
             } else {
               for (const e of this.calls.edgesOf(op.syntax, u)) {
                 if (e.how === 'callback' && !e.certain) continue;
@@ -507,7 +507,9 @@ export class LockState {
     const out: Acquire[] = [];
     const u = e.caller;
     for (const a of this.acquires(e.callee).values()) {
-      const k = this.keys.toCaller(a.key, e);
+      const mapped = this.keys.toCaller(a.key, e);
+      // A local the caller built around one of its objects (`w := &view{src: p}`) names that object's mutex.
+      const k = (mapped?.root.kind === 'local' ? this.keys.builtFrom(mapped, u) : undefined) ?? mapped;
       if (!k) continue;
       // A lock taken only for some value of a bool parameter: the call's argument decides.
       let when: Acquire['when'];

@@ -3,7 +3,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { FuncUnit } from '../../engine/analysis/functions';
 import { isAcquire, lockCallOf, type LockKey } from '../../engine/analysis/lock-keys';
-import type { LockState } from '../../engine/analysis/lock-state';
+import type { CallGraph } from '../../engine/analysis/callgraph';
+import type { Held, LockState } from '../../engine/analysis/lock-state';
 import type { Package } from '../../engine/package';
 import type { RelatedLocation } from '../../engine/rule';
 import { packageTypes, typeOfExpr } from '../../engine/types';
@@ -51,7 +52,9 @@ export function writeLocker(locks: LockState): (key: LockKey, unit: FuncUnit) =>
         locks.walk(u, (op) => {
           const lc = op.kind === 'call' && !op.role ? lockCallOf(op.syntax) : undefined;
           if (!lc || !isAcquire(lc.method) || lc.method !== 'Lock') return;
-          const id = locks.keyOfLockCall(op.syntax, u)?.shared?.id;
+          const key = locks.keyOfLockCall(op.syntax, u);
+          if (key?.readLocker) return; // Lock through an RLocker reads
+          const id = key?.shared?.id;
           if (!id) return;
           const set = writers!.get(id);
           if (set) set.add(u); else writers!.set(id, new Set([u]));
@@ -77,3 +80,42 @@ export function rebound(key: LockKey, unit: FuncUnit, from: number, to: number):
 }
 
 export { lockCallOf };
+
+/** Units that may defer a call while holding a lock at their exit: those with a `defer` in their own text. */
+export function deferringUnits(locks: LockState): FuncUnit[] {
+  return locks.fns.all.filter((u) => u.body && /\bdefer\b/.test(u.file.textOf(u.body)));
+}
+
+/**
+ * The calls `u` defers (lock calls apart), each with the locks held when it runs at the normal exit:
+ * those held at the exit, less those a deferred unlock registered after it releases first (deferred
+ * calls run last-in, first-out). `mu.Lock(); defer mu.Unlock(); defer s.flush()` runs flush under mu.
+ */
+export function deferredRuns(locks: LockState, calls: CallGraph, u: FuncUnit): { call: Node; held: Map<string, Held> }[] {
+  if (!u.body || !/\bdefer\b/.test(u.file.textOf(u.body))) return [];
+  const exit = locks.atExit(u);
+  if (!exit?.held.size) return [];
+  const deferred: { call: Node; at: number; releases: string[] }[] = [];
+  locks.walk(u, (op) => {
+    if (op.kind !== 'call' || op.role !== 'defer') return;
+    const lc = lockCallOf(op.syntax);
+    if (lc) {
+      const key = !isAcquire(lc.method) ? locks.keyOfLockCall(op.syntax, u) : undefined;
+      deferred.push({ call: op.syntax, at: op.start, releases: key ? [key.id] : [] });
+      return;
+    }
+    const releases: string[] = [];
+    for (const e of calls.edgesOf(op.syntax, u)) {
+      for (const r of locks.effect(e.callee).releases.values()) {
+        const k = locks.keys.toCaller(r.key, e);
+        if (k) releases.push(k.id);
+      }
+    }
+    deferred.push({ call: op.syntax, at: op.start, releases });
+  });
+  return deferred.filter((d) => !lockCallOf(d.call)).map((d) => {
+    const held = new Map(exit.held);
+    for (const later of deferred) if (later.at > d.at) for (const id of later.releases) held.delete(id);
+    return { call: d.call, held };
+  }).filter((d) => d.held.size);
+}
