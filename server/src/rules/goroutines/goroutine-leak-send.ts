@@ -2,9 +2,12 @@ import type { Node } from 'web-tree-sitter';
 import {
   chanMakes, codeText, contains, contextInScope, eolOf, goStatementOf, inLoopWithin, lineIndent, refsOf, selectCaseOf, selectCaseOfSend, standsAlone, type ChanMake, type Ref,
 } from '../../engine/goroutines';
-import { enclosingFunction } from '../../engine/syntax';
+import { enclosingFunction, FUNCTION_TYPES } from '../../engine/syntax';
 import { query } from '../../engine/parser';
-import type { Fix, Rule } from '../../engine/rule';
+import type { Fix, Pass, RelatedLocation, Rule } from '../../engine/rule';
+import { FunctionsFact } from '../../engine/analysis/functions';
+import { GoroutinesFact } from '../../engine/analysis/goroutines';
+import { fieldChannels, type FieldUse } from './field-channels';
 import { findLocalDeclaration } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
 
@@ -22,16 +25,18 @@ function lineOf(file: SourceFile, node: Node): number {
 
 /**
  * What lets a select give up on the channel: `<-ctx.Done()` (any `.Done()`), `<-time.After(d)`,
- * `<-time.Tick(d)`, a timer's or ticker's `.C`, or `default`. Undefined for a select that waits.
+ * `<-time.Tick(d)`, a timer's or ticker's `.C`, `default`, or a receive from another channel the
+ * senders do not feed (a stop channel: `<-s.stop`, `<-quit`, `<-s.stopper.ShouldStop()`).
+ * Undefined for a select that waits.
  */
-function escapeOf(select: Node, own: Node, file: SourceFile): { kind: string; clause: Node } | undefined {
+function escapeOf(select: Node, own: Node, file: SourceFile, senders: readonly Node[]): { kind: string; clause: Node } | undefined {
   for (const c of select.namedChildren) {
     if (!c || c.id === own.id) continue;
     if (c.type === 'default_case') return { kind: 'a default case', clause: c };
     if (c.type !== 'communication_case') continue;
     const comm = c.childForFieldName('communication');
-    const recv = comm?.type === 'receive_statement' ? comm.childForFieldName('right') : null;
-    const ch = recv?.type === 'unary_expression' ? recv.childForFieldName('operand') : null;
+    const recv = comm?.type === 'receive_statement' ? comm.childForFieldName('right') : comm?.type === 'expression_statement' ? comm.namedChild(0) : null;
+    const ch = recv?.type === 'unary_expression' && recv.child(0)?.type === '<-' ? recv.childForFieldName('operand') : null;
     if (!ch) continue;
     if (ch.type === 'call_expression') {
       const fn = ch.childForFieldName('function');
@@ -42,8 +47,43 @@ function escapeOf(select: Node, own: Node, file: SourceFile): { kind: string; cl
     }
     if (ch.type === 'selector_expression' && ch.childForFieldName('field')?.text === 'C') return { kind: 'a timer', clause: c };
     if (ch.type === 'identifier' && isTimeoutVar(ch, file)) return { kind: 'a timeout', clause: c };
+    if (isStopSignal(ch, c, file, senders)) return { kind: `<-${file.textOf(ch)}`, clause: c };
   }
   return undefined;
+}
+
+/**
+ * A channel the senders never mention: a field (`s.stop`), a parameter, a method's channel
+ * (`s.stopper.ShouldStop()`), or a local that other code of the function feeds. Whatever makes
+ * that case ready does not wait for the send, so the receiver may take it first.
+ */
+function isStopSignal(ch: Node, clause: Node, file: SourceFile, senders: readonly Node[]): boolean {
+  let name: string | undefined;
+  if (ch.type === 'identifier') name = ch.text;
+  else if (ch.type === 'selector_expression') name = ch.childForFieldName('field')?.text;
+  else if (ch.type === 'call_expression' && ch.childForFieldName('arguments')?.namedChildCount === 0) {
+    const fn = ch.childForFieldName('function');
+    name = fn?.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
+  }
+  if (!name) return false;
+  const word = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+  if (senders.some((s) => word.test(codeText(file, s)))) return false;
+  if (ch.type !== 'identifier') return true;
+  const decl = findLocalDeclaration(ch, ch.text);
+  // A package variable or a parameter: fed by other code.
+  if (!decl || FUNCTION_TYPES.has(decl.type)) return true;
+  const fn = enclosingFunction(decl);
+  const body = fn?.childForFieldName('body');
+  const declName = decl.type === 'short_var_declaration' || decl.type === 'var_declaration' ? findName(decl, ch.text) : null;
+  if (!body || !declName) return false;
+  // A local: fed only if some code mentions it besides its declaration and this case.
+  return refsOf(file, body, declName, decl).some((r) => !contains(clause, r.node));
+}
+
+/** The identifier `name` among a declaration's declared names. */
+function findName(decl: Node, name: string): Node | null {
+  const left = decl.type === 'short_var_declaration' ? decl.childForFieldName('left')?.namedChildren : decl.descendantsOfType('identifier');
+  return left?.find((n) => n?.type === 'identifier' && n.text === name) ?? null;
 }
 
 /** `timeout := time.After(d)` (or time.Tick): the variable is a timeout channel. */
@@ -82,12 +122,12 @@ function loopOf(node: Node, fn: Node): Node | null {
   return null;
 }
 
-function leakReason(fn: Node, go: Node, recvs: Ref[], file: SourceFile): Reason | undefined {
+function leakReason(fn: Node, go: Node, recvs: Ref[], file: SourceFile, senders: readonly Node[]): Reason | undefined {
   // Every receive sits in a select that can give up waiting.
   const selects = recvs.map((r) => {
     const clause = r.kind === 'recv' ? selectCaseOf(r.site) : null;
     const select = clause?.parent;
-    const esc = clause && select ? escapeOf(select, clause, file) : undefined;
+    const esc = clause && select ? escapeOf(select, clause, file, senders) : undefined;
     return esc && select && escapeLeaves(esc.clause, select, fn) ? { select, esc } : undefined;
   });
   if (selects.every((s) => !!s)) {
@@ -147,6 +187,59 @@ function selectFix(file: SourceFile, send: Node, preferred: boolean): Fix | unde
   };
 }
 
+/** Where a receive of a field channel can stop listening: its select's way out, and the function it leaves. */
+interface ReceiverExit { esc: { kind: string; clause: Node }; fn: Node }
+
+/**
+ * The way a receive of a field channel gives up: it is a case of a select with a way out that
+ * leaves the loop or the function. Undefined for a receive that keeps waiting (a plain `<-x.f`,
+ * a `range`), which may be the one that takes the send.
+ */
+function receiverExit(recv: FieldUse, senders: readonly Node[]): ReceiverExit | undefined {
+  const clause = recv.node.type === 'unary_expression' ? selectCaseOf(recv.node) : null;
+  const select = clause?.parent;
+  const fn = select && enclosingFunction(select);
+  const esc = clause && select ? escapeOf(select, clause, recv.file, senders) : undefined;
+  return esc && fn && escapeLeaves(esc.clause, select!, fn) ? { esc, fn } : undefined;
+}
+
+/**
+ * Sends on an unbuffered channel field whose every receive sits in a select that can leave for
+ * good (a stop channel, ctx.Done(), a timeout): once the receiving loop has returned, the next
+ * send blocks forever. The sender may be any function of the package; a goroutine that runs it
+ * is named when racelens knows one.
+ */
+function reportFieldSends(pass: Pass): void {
+  const goroutines = pass.get(GoroutinesFact);
+  const fns = pass.get(FunctionsFact);
+  for (const ch of fieldChannels(pass.pkg)) {
+    if (!ch.unbuffered || !ch.sends.length || !ch.recvs.length) continue;
+    const senders = ch.sends.map((s) => enclosingFunction(s.node)).filter((f): f is Node => !!f);
+    const exits = ch.recvs.map((r) => receiverExit(r, senders));
+    if (exits.some((e) => !e)) continue;
+    const receivers = new Set(exits.map((e) => e!.fn.id));
+    const exit = exits[0]!;
+    const exitFile = ch.recvs[0].file;
+    for (const send of ch.sends) {
+      if (!pass.files.includes(send.file) || selectCaseOfSend(send.node)) continue;
+      const owner = senders[ch.sends.indexOf(send)];
+      if (!owner || receivers.has(owner.id)) continue;
+      if (send.file.isTest && failsTest(exit.esc.clause, exitFile)) continue;
+      const unit = fns.enclosing(send.node);
+      const root = unit ? [...goroutines.reach(unit)].find((r) => r.kind === 'goroutine' && r.site && r.spawner) : undefined;
+      const related: RelatedLocation[] = [{ path: exitFile.path, start: exit.esc.clause.startIndex, end: exit.esc.clause.endIndex, message: `the receiving loop in ${functionLabel(exit.fn)} can stop listening here` }];
+      if (root) related.push({ path: root.spawner!.file.path, start: root.site!.startIndex, end: root.site!.endIndex, message: 'the goroutine that sends is started here' });
+      const where = exitFile === send.file ? `line ${lineOf(exitFile, exit.esc.clause)}` : `${exitFile.path.replace(/^.*[\\/]/, '')}:${lineOf(exitFile, exit.esc.clause)}`;
+      pass.report({
+        file: send.file,
+        node: send.node,
+        message: `this send on unbuffered channel field ${ch.owner}.${ch.name} blocks forever once ${functionLabel(exit.fn)} stops receiving: every receive of ${ch.name} is in a select that can take ${exit.esc.kind} and leave (${where}), and nothing else receives, so ${root ? 'the goroutine' : 'the caller'} leaks`,
+        related,
+      });
+    }
+  }
+}
+
 function functionLabel(fn: Node): string {
   if (fn.type === 'func_literal') return 'the enclosing function';
   const name = fn.childForFieldName('name')?.text;
@@ -158,7 +251,9 @@ export const goroutineLeakSend: Rule = {
   title: 'Goroutine blocked on a send nobody receives',
   doc: 'A goroutine sends on an unbuffered channel, but the function that made it can return without receiving (an early return, or a select on ctx.Done(), a timer or default): the sender then blocks forever and leaks. Give the channel a buffer of 1, or send in a select with ctx.Done().',
   severity: 'warning',
+  requires: [GoroutinesFact, FunctionsFact],
   run(pass) {
+    reportFieldSends(pass);
     for (const file of pass.files) {
       if (!file.contains('<-')) continue;
       for (const mk of chanMakes(file, pass.pkg)) {
@@ -192,7 +287,7 @@ export const goroutineLeakSend: Rule = {
         const single = sends.length === 1 && refs.filter((r) => r.kind === 'send').length === 1 && !inLoopWithin(sends[0].go, fn) && !inLoopWithin(sends[0].ref.site, sends[0].lit);
         const reasons = new Map<number, Reason | undefined>();
         for (const s of blocking) {
-          if (!reasons.has(s.go.id)) reasons.set(s.go.id, leakReason(fn, s.go, recvs, file));
+          if (!reasons.has(s.go.id)) reasons.set(s.go.id, leakReason(fn, s.go, recvs, file, sends.map((x) => x.lit)));
           const reason = reasons.get(s.go.id);
           if (!reason || (file.isTest && failsTest(reason.node, file))) continue;
           const buffer = single ? bufferFix(file, mk) : undefined;
