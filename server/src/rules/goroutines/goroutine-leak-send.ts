@@ -5,7 +5,11 @@ import {
 import { enclosingFunction, FUNCTION_TYPES } from '../../engine/syntax';
 import { query } from '../../engine/parser';
 import type { Fix, Pass, RelatedLocation, Rule } from '../../engine/rule';
+import { CallGraphFact } from '../../engine/analysis/callgraph';
+import { CfgFact } from '../../engine/analysis/cfg';
 import { FunctionsFact } from '../../engine/analysis/functions';
+import { intConstant } from '../../engine/constant';
+import type { Package } from '../../engine/package';
 import { GoroutinesFact } from '../../engine/analysis/goroutines';
 import { fieldChannels, type FieldUse } from './field-channels';
 import { findLocalDeclaration } from '../../engine/scope';
@@ -14,7 +18,8 @@ import type { SourceFile } from '../../engine/source-file';
 const RETURNS = '(return_statement) @ret';
 const LEAVES = '[(return_statement) (goto_statement) (break_statement (label_name))] @leave';
 
-interface Send { ref: Ref; lit: Node; go: Node }
+/** A send of a goroutine started by the channel's function: in its literal, or in a function it hands the channel to. */
+interface Send { ref: Ref; lit: Node; go: Node; file: SourceFile }
 
 /** Why the spawner may stop listening: a return before its receive, or a select it can leave. */
 interface Reason { text: string; node: Node }
@@ -246,61 +251,214 @@ function functionLabel(fn: Node): string {
   return name ? name : 'the function';
 }
 
+/** The sends and receives of a local channel, or undefined when it leaves where racelens can see. */
+interface LocalUses { sends: Send[]; recvs: Ref[]; sendRefs: number }
+
+function usesOfLocal(pass: Pass, file: SourceFile, fn: Node, refs: Ref[]): LocalUses | undefined {
+  const sends: Send[] = [];
+  const recvs: Ref[] = [];
+  const closes: Ref[] = [];
+  for (const r of refs) {
+    const owner = enclosingFunction(r.node);
+    if (r.kind === 'other') return undefined;
+    if (r.kind === 'send') {
+      if (!owner || owner.id === fn.id) continue;
+      const go = owner.type === 'func_literal' ? goStatementOf(owner) : null;
+      if (go && enclosingFunction(go)?.id === fn.id) sends.push({ ref: r, lit: owner, go, file });
+    } else if (r.kind === 'recv' || r.kind === 'range') {
+      // Received in another goroutine or a deferred function: someone else may take the value.
+      if (owner?.id !== fn.id) return undefined;
+      recvs.push(r);
+    } else if (r.kind === 'arg') {
+      const through = sendsThroughCall(pass, r, fn);
+      if (!through) return undefined;
+      sends.push(...through);
+    } else if (r.kind === 'close') closes.push(r);
+  }
+  // Closed by a sender after its sends: that never unblocks a send. Closed anywhere else: another story.
+  const closedBySender = (c: Ref) => {
+    const owner = enclosingFunction(c.node);
+    const go = owner?.type === 'func_literal' ? goStatementOf(owner) : null;
+    return sends.some((s) => s.lit.id === owner?.id || s.go.id === go?.id);
+  };
+  if (!closes.every(closedBySender)) return undefined;
+  return { sends, recvs, sendRefs: refs.filter((r) => r.kind === 'send').length };
+}
+
+/**
+ * `go produce(ch)`, or `produce(ctx, ch)` inside a goroutine literal: the sends of a package
+ * function that only sends on (or closes) the parameter it is given. Undefined when the callee is
+ * not known or does anything else with the channel.
+ */
+function sendsThroughCall(pass: Pass, arg: Ref, fn: Node): Send[] | undefined {
+  const call = arg.site;
+  const owner = enclosingFunction(call);
+  const go = call.parent?.type === 'go_statement' ? call.parent : owner?.type === 'func_literal' ? goStatementOf(owner) : null;
+  if (!go || enclosingFunction(go)?.id !== fn.id || arg.index === undefined) return undefined;
+  const caller = pass.get(FunctionsFact).enclosing(call);
+  const edges = caller ? pass.get(CallGraphFact).edgesOf(call, caller) : [];
+  const callee = edges.length === 1 && edges[0].how === 'static' ? edges[0].callee : undefined;
+  if (!callee?.body || callee.isLiteral) return undefined;
+  const param = parameterNodes(callee.node)[arg.index];
+  if (!param) return undefined;
+  const out: Send[] = [];
+  for (const r of refsOf(callee.file, callee.body, param, callee.node)) {
+    if (enclosingFunction(r.node)?.id !== callee.node.id) return undefined;
+    if (r.kind === 'send') out.push({ ref: r, lit: callee.node, go, file: callee.file });
+    else if (r.kind !== 'close' && r.kind !== 'lencap') return undefined;
+  }
+  return out;
+}
+
+/** The name nodes of a function's parameters in order (receiver and variadic parameters left out). */
+function parameterNodes(fn: Node): (Node | undefined)[] {
+  const out: (Node | undefined)[] = [];
+  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (p?.type !== 'parameter_declaration') continue;
+    const names = p.childrenForFieldName('name');
+    if (!names.length) out.push(undefined);
+    for (const n of names) out.push(n ?? undefined);
+  }
+  return out;
+}
+
+function reportLocalChannel(pass: Pass, file: SourceFile, mk: ChanMake): void {
+  const fn = enclosingFunction(mk.decl);
+  const body = fn?.childForFieldName('body');
+  if (!fn || !body) return;
+  const uses = usesOfLocal(pass, file, fn, refsOf(file, body, mk.name, mk.decl));
+  if (!uses || !uses.recvs.length || !uses.sends.length) return;
+  const { sends, recvs } = uses;
+  const blocking = sends.filter((s) => {
+    const clause = selectCaseOfSend(s.ref.site);
+    return !clause || clause.parent!.namedChildren.filter((c) => c && c.type !== 'comment').length === 1;
+  });
+  // A buffer of one is enough for exactly one send, executed once.
+  const single = sends.length === 1 && uses.sendRefs === 1 && !inLoopWithin(sends[0].go, fn) && !inLoopWithin(sends[0].ref.site, sends[0].lit);
+  const reasons = new Map<number, Reason | undefined>();
+  for (const s of blocking) {
+    if (!pass.files.includes(s.file)) continue;
+    if (!reasons.has(s.go.id)) {
+      let reason = mk.unbuffered ? leakReason(fn, s.go, recvs, file, sends.map((x) => x.lit)) : undefined;
+      if (!reason && manySends(sends, fn, mk, pass)) reason = rangeExitReason(pass, fn, recvs, file);
+      reasons.set(s.go.id, reason);
+    }
+    const reason = reasons.get(s.go.id);
+    if (!reason || (file.isTest && failsTest(reason.node, file))) continue;
+    const buffer = single && s.file === file ? bufferFix(file, mk) : undefined;
+    const wrap = selectFix(s.file, s.ref.site, !buffer);
+    const kind = mk.unbuffered ? 'unbuffered channel' : `channel (buffer ${file.textOf(mk.capacity!)})`;
+    const related: RelatedLocation[] = [{ path: file.path, start: reason.node.startIndex, end: reason.node.endIndex, message: 'the receiver can stop listening here' }];
+    if (s.file !== file || s.lit.type !== 'func_literal') related.push({ path: file.path, start: s.go.startIndex, end: s.go.endIndex, message: 'the goroutine that sends is started here' });
+    pass.report({
+      file: s.file,
+      node: s.ref.site,
+      message: `this goroutine sends on ${kind} ${mk.name.text}, but ${functionLabel(fn)} can return without receiving from it (${reason.text}): the send then blocks forever and the goroutine leaks`,
+      related,
+      fixes: [buffer, wrap].filter((f): f is Fix => !!f),
+    });
+  }
+}
+
+/**
+ * The goroutines send more values than the receiver may take: a send in a loop, several sends,
+ * or a go statement in a loop. A buffered channel counts only when a loop with a constant
+ * number of rounds sends more values than its constant capacity holds.
+ */
+function manySends(sends: Send[], fn: Node, mk: ChanMake, pass: Pass): boolean {
+  if (mk.unbuffered) return sends.length > 1 || sends.some((s) => inLoopWithin(s.ref.site, s.lit) || inLoopWithin(s.go, fn));
+  const capacity = constantValue(mk.capacity!, pass.pkg);
+  if (capacity === undefined || sends.some((s) => inLoopWithin(s.go, fn))) return false;
+  let total = 0;
+  for (const s of sends) {
+    let rounds = 1;
+    for (let n = s.ref.site.parent; n && n.id !== s.lit.id; n = n.parent) {
+      if (n.type !== 'for_statement') continue;
+      const trips = constantTrips(n, pass.pkg);
+      if (trips === undefined) return false;
+      rounds *= trips;
+    }
+    total += rounds;
+  }
+  return total > capacity;
+}
+
+/** `a + b`, `a - b`, `a * b` over integer constants, besides what intConstant reads. */
+function constantValue(expr: Node, pkg: Package): number | undefined {
+  if (expr.type !== 'binary_expression') return intConstant(expr, pkg);
+  const l = expr.childForFieldName('left');
+  const r = expr.childForFieldName('right');
+  const a = l ? constantValue(l, pkg) : undefined;
+  const b = r ? constantValue(r, pkg) : undefined;
+  if (a === undefined || b === undefined) return undefined;
+  switch (expr.childForFieldName('operator')?.text) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    default: return undefined;
+  }
+}
+
+/** `for i := A; i < B; i++` (or `<=`) with constant bounds: how many rounds it runs. */
+function constantTrips(loop: Node, pkg: Package): number | undefined {
+  const clause = loop.namedChildren.find((c) => c?.type === 'for_clause');
+  const init = clause?.childForFieldName('initializer');
+  const cond = clause?.childForFieldName('condition');
+  const update = clause?.childForFieldName('update');
+  if (init?.type !== 'short_var_declaration' || cond?.type !== 'binary_expression' || !update) return undefined;
+  const name = init.childForFieldName('left')?.namedChild(0)?.text;
+  const from = init.childForFieldName('right')?.namedChild(0);
+  const bound = cond.childForFieldName('right');
+  const op = cond.childForFieldName('operator')?.text;
+  if (!name || !from || !bound || cond.childForFieldName('left')?.text !== name || update.text.replace(/\s+/g, '') !== `${name}++`) return undefined;
+  const a = constantValue(from, pkg);
+  const b = constantValue(bound, pkg);
+  if (a === undefined || b === undefined) return undefined;
+  return Math.max(0, op === '<' ? b - a : op === '<=' ? b - a + 1 : 0);
+}
+
+/**
+ * A `for v := range ch` loop of the receiving function that can leave before the channel is
+ * closed: a path from its body to the function's end that receives from ch no more (a return,
+ * a break out of the loop, a goto). The senders still have values to give; the next send blocks.
+ */
+function rangeExitReason(pass: Pass, fn: Node, recvs: Ref[], file: SourceFile): Reason | undefined {
+  const unit = pass.get(FunctionsFact).enclosing(recvs[0].node);
+  if (!unit || unit.node.id !== fn.id) return undefined;
+  const cfg = pass.get(CfgFact).of(unit);
+  const receiving = new Set<number>();
+  for (const r of recvs) {
+    const at = cfg.nodeAt(r.kind === 'range' ? r.node.startIndex : r.site.startIndex);
+    if (at) receiving.add(at.id);
+  }
+  for (const r of recvs) {
+    if (r.kind !== 'range') continue;
+    const loopBody = r.site.childForFieldName('body');
+    const head = cfg.nodeAt(r.node.startIndex);
+    if (!loopBody || !head) continue;
+    const inBody = (id: number) => cfg.nodes[id].start >= loopBody.startIndex && cfg.nodes[id].end <= loopBody.endIndex;
+    const seen = cfg.reachableFrom(head.succ.filter(inBody), (n) => receiving.has(n.id));
+    if (!seen[cfg.exit]) continue;
+    // Name the way out: a return in the loop body, else a break or goto there.
+    const out = cfg.nodes.find((n) => seen[n.id] && inBody(n.id) && n.kind === 'return')
+      ?? cfg.nodes.find((n) => seen[n.id] && inBody(n.id) && !!n.syntax && (n.syntax.type === 'break_statement' || n.syntax.type === 'goto_statement'));
+    const node = out?.syntax ?? r.site;
+    return { text: `the range loop at line ${lineOf(file, r.site)} can stop at line ${lineOf(file, node)} while senders still have values to send`, node };
+  }
+  return undefined;
+}
+
 export const goroutineLeakSend: Rule = {
   id: 'goroutine-leak-send',
   title: 'Goroutine blocked on a send nobody receives',
   doc: 'A goroutine sends on an unbuffered channel, but the function that made it can return without receiving (an early return, or a select on ctx.Done(), a timer or default): the sender then blocks forever and leaks. Give the channel a buffer of 1, or send in a select with ctx.Done().',
   severity: 'warning',
-  requires: [GoroutinesFact, FunctionsFact],
+  requires: [GoroutinesFact, FunctionsFact, CallGraphFact, CfgFact],
   run(pass) {
     reportFieldSends(pass);
     for (const file of pass.files) {
       if (!file.contains('<-')) continue;
-      for (const mk of chanMakes(file, pass.pkg)) {
-        if (!mk.unbuffered) continue;
-        const fn = enclosingFunction(mk.decl);
-        const body = fn?.childForFieldName('body');
-        if (!fn || !body) continue;
-        const refs = refsOf(file, body, mk.name, mk.decl);
-        // Passed on, stored, closed, reassigned: someone else may receive, or the story is another.
-        if (refs.some((r) => r.kind === 'other' || r.kind === 'arg' || r.kind === 'close')) continue;
-        const sends: Send[] = [];
-        const recvs: Ref[] = [];
-        let elsewhere = false;
-        for (const r of refs) {
-          const owner = enclosingFunction(r.node);
-          if (r.kind === 'send') {
-            if (!owner || owner.id === fn.id) continue;
-            const go = owner.type === 'func_literal' ? goStatementOf(owner) : null;
-            if (go && enclosingFunction(go)?.id === fn.id) sends.push({ ref: r, lit: owner, go });
-          } else if (r.kind === 'recv' || r.kind === 'range') {
-            if (owner?.id !== fn.id) elsewhere = true;
-            recvs.push(r);
-          }
-        }
-        if (elsewhere || !recvs.length || !sends.length) continue;
-        const blocking = sends.filter((s) => {
-          const clause = selectCaseOfSend(s.ref.site);
-          return !clause || clause.parent!.namedChildren.filter((c) => c && c.type !== 'comment').length === 1;
-        });
-        // A buffer of one is enough for exactly one send, executed once.
-        const single = sends.length === 1 && refs.filter((r) => r.kind === 'send').length === 1 && !inLoopWithin(sends[0].go, fn) && !inLoopWithin(sends[0].ref.site, sends[0].lit);
-        const reasons = new Map<number, Reason | undefined>();
-        for (const s of blocking) {
-          if (!reasons.has(s.go.id)) reasons.set(s.go.id, leakReason(fn, s.go, recvs, file, sends.map((x) => x.lit)));
-          const reason = reasons.get(s.go.id);
-          if (!reason || (file.isTest && failsTest(reason.node, file))) continue;
-          const buffer = single ? bufferFix(file, mk) : undefined;
-          const wrap = selectFix(file, s.ref.site, !buffer);
-          pass.report({
-            file,
-            node: s.ref.site,
-            message: `this goroutine sends on unbuffered channel ${mk.name.text}, but ${functionLabel(fn)} can return without receiving from it (${reason.text}): the send then blocks forever and the goroutine leaks`,
-            related: [{ path: file.path, start: reason.node.startIndex, end: reason.node.endIndex, message: 'the receiver can stop listening here' }],
-            fixes: [buffer, wrap].filter((f): f is Fix => !!f),
-          });
-        }
-      }
+      for (const mk of chanMakes(file, pass.pkg)) reportLocalChannel(pass, file, mk);
     }
   },
 };
