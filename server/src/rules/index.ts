@@ -21,6 +21,7 @@ import { recoverMissesGoroutine } from './goroutines/recover-misses-goroutine';
 import { testingFatalInGoroutine } from './goroutines/testing-fatal-in-goroutine';
 import { loopVarCapture } from './goroutines/loop-var-capture';
 import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
+import { goroutineLeakRecv } from './goroutines/goroutine-leak-recv';
 import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
 import { missingUnlock } from './locks/missing-unlock';
@@ -34,7 +35,7 @@ export const allRules: readonly Rule[] = [
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
   waitgroupAddInGoroutine, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, loopVarCapture,
-  goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, missingUnlock,
+  goroutineLeakSend, goroutineLeakRecv, unstoppableGoroutine, rangeUnclosedChannel, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,

@@ -11,7 +11,7 @@ import { packageTypes } from '../../engine/types';
 export interface FieldUse { file: SourceFile; node: Node }
 
 export interface FieldChannel {
-  /** The field's name; the only field of that name among the package's structs. */
+  /** The field's name (unexported); the only field of that name among the package's structs. */
   name: string;
   /** The struct that declares it. */
   owner: string;
@@ -35,7 +35,8 @@ function collect(pkg: Package): FieldChannel[] {
   for (const [struct, fields] of packageTypes(pkg).structs) {
     for (const [name, f] of fields) {
       owners.set(name, [...(owners.get(name) ?? []), struct]);
-      if (f.type.kind === 'chan' && !f.embedded) chanOwner.set(name, struct);
+      // Unexported only: another package may use an exported field.
+      if (f.type.kind === 'chan' && !f.embedded && !/^[A-Z]/.test(name)) chanOwner.set(name, struct);
     }
   }
   const out: FieldChannel[] = [];

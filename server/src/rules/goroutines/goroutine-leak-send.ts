@@ -6,6 +6,7 @@ import { enclosingFunction, FUNCTION_TYPES } from '../../engine/syntax';
 import { query } from '../../engine/parser';
 import type { Fix, Pass, RelatedLocation, Rule } from '../../engine/rule';
 import { CallGraphFact } from '../../engine/analysis/callgraph';
+import { parameterUses } from './channel-params';
 import { CfgFact } from '../../engine/analysis/cfg';
 import { FunctionsFact } from '../../engine/analysis/functions';
 import { intConstant } from '../../engine/constant';
@@ -34,9 +35,9 @@ function lineOf(file: SourceFile, node: Node): number {
  * senders do not feed (a stop channel: `<-s.stop`, `<-quit`, `<-s.stopper.ShouldStop()`).
  * Undefined for a select that waits.
  */
-function escapeOf(select: Node, own: Node, file: SourceFile, senders: readonly Node[]): { kind: string; clause: Node } | undefined {
+function escapeOf(select: Node, own: Node, file: SourceFile, senders: readonly Node[], accept: (clause: Node) => boolean = () => true): { kind: string; clause: Node } | undefined {
   for (const c of select.namedChildren) {
-    if (!c || c.id === own.id) continue;
+    if (!c || c.id === own.id || !accept(c)) continue;
     if (c.type === 'default_case') return { kind: 'a default case', clause: c };
     if (c.type !== 'communication_case') continue;
     const comm = c.childForFieldName('communication');
@@ -132,8 +133,8 @@ function leakReason(fn: Node, go: Node, recvs: Ref[], file: SourceFile, senders:
   const selects = recvs.map((r) => {
     const clause = r.kind === 'recv' ? selectCaseOf(r.site) : null;
     const select = clause?.parent;
-    const esc = clause && select ? escapeOf(select, clause, file, senders) : undefined;
-    return esc && select && escapeLeaves(esc.clause, select, fn) ? { select, esc } : undefined;
+    const esc = clause && select ? escapeOf(select, clause, file, senders, (c) => escapeLeaves(c, select, fn)) : undefined;
+    return esc && select ? { select, esc } : undefined;
   });
   if (selects.every((s) => !!s)) {
     // The receiver stops listening for good at an escape that no later receive follows.
@@ -204,8 +205,8 @@ function receiverExit(recv: FieldUse, senders: readonly Node[]): ReceiverExit | 
   const clause = recv.node.type === 'unary_expression' ? selectCaseOf(recv.node) : null;
   const select = clause?.parent;
   const fn = select && enclosingFunction(select);
-  const esc = clause && select ? escapeOf(select, clause, recv.file, senders) : undefined;
-  return esc && fn && escapeLeaves(esc.clause, select!, fn) ? { esc, fn } : undefined;
+  const esc = clause && select && fn ? escapeOf(select, clause, recv.file, senders, (c) => escapeLeaves(c, select, fn)) : undefined;
+  return esc && fn ? { esc, fn } : undefined;
 }
 
 /**
@@ -218,7 +219,7 @@ function reportFieldSends(pass: Pass): void {
   const goroutines = pass.get(GoroutinesFact);
   const fns = pass.get(FunctionsFact);
   for (const ch of fieldChannels(pass.pkg)) {
-    if (!ch.unbuffered || !ch.sends.length || !ch.recvs.length) continue;
+    if (!ch.sends.length || !ch.recvs.length) continue;
     const senders = ch.sends.map((s) => enclosingFunction(s.node)).filter((f): f is Node => !!f);
     const exits = ch.recvs.map((r) => receiverExit(r, senders));
     if (exits.some((e) => !e)) continue;
@@ -232,13 +233,14 @@ function reportFieldSends(pass: Pass): void {
       if (send.file.isTest && failsTest(exit.esc.clause, exitFile)) continue;
       const unit = fns.enclosing(send.node);
       const root = unit ? [...goroutines.reach(unit)].find((r) => r.kind === 'goroutine' && r.site && r.spawner) : undefined;
-      const related: RelatedLocation[] = [{ path: exitFile.path, start: exit.esc.clause.startIndex, end: exit.esc.clause.endIndex, message: `the receiving loop in ${functionLabel(exit.fn)} can stop listening here` }];
+      const receiver = fns.enclosing(exit.esc.clause)?.label ?? functionLabel(exit.fn);
+      const related: RelatedLocation[] = [{ path: exitFile.path, start: exit.esc.clause.startIndex, end: exit.esc.clause.endIndex, message: `the receiving loop in ${receiver} can stop listening here` }];
       if (root) related.push({ path: root.spawner!.file.path, start: root.site!.startIndex, end: root.site!.endIndex, message: 'the goroutine that sends is started here' });
       const where = exitFile === send.file ? `line ${lineOf(exitFile, exit.esc.clause)}` : `${exitFile.path.replace(/^.*[\\/]/, '')}:${lineOf(exitFile, exit.esc.clause)}`;
       pass.report({
         file: send.file,
         node: send.node,
-        message: `this send on unbuffered channel field ${ch.owner}.${ch.name} blocks forever once ${functionLabel(exit.fn)} stops receiving: every receive of ${ch.name} is in a select that can take ${exit.esc.kind} and leave (${where}), and nothing else receives, so ${root ? 'the goroutine' : 'the caller'} leaks`,
+        message: `this send on ${ch.unbuffered ? 'unbuffered channel' : 'buffered channel'} field ${ch.owner}.${ch.name} blocks forever once ${receiver} stops receiving${ch.unbuffered ? '' : ' and the buffer fills (each call sends again)'}: every receive of ${ch.name} is in a select that can take ${exit.esc.kind} and leave (${where}), and nothing else receives, so ${root ? 'the goroutine' : 'the caller'} leaks`,
         related,
       });
     }
@@ -294,30 +296,13 @@ function sendsThroughCall(pass: Pass, arg: Ref, fn: Node): Send[] | undefined {
   const call = arg.site;
   const owner = enclosingFunction(call);
   const go = call.parent?.type === 'go_statement' ? call.parent : owner?.type === 'func_literal' ? goStatementOf(owner) : null;
-  if (!go || enclosingFunction(go)?.id !== fn.id || arg.index === undefined) return undefined;
-  const caller = pass.get(FunctionsFact).enclosing(call);
-  const edges = caller ? pass.get(CallGraphFact).edgesOf(call, caller) : [];
-  const callee = edges.length === 1 && edges[0].how === 'static' ? edges[0].callee : undefined;
-  if (!callee?.body || callee.isLiteral) return undefined;
-  const param = parameterNodes(callee.node)[arg.index];
-  if (!param) return undefined;
+  if (!go || enclosingFunction(go)?.id !== fn.id) return undefined;
+  const uses = parameterUses(pass, arg);
+  if (!uses) return undefined;
   const out: Send[] = [];
-  for (const r of refsOf(callee.file, callee.body, param, callee.node)) {
-    if (enclosingFunction(r.node)?.id !== callee.node.id) return undefined;
-    if (r.kind === 'send') out.push({ ref: r, lit: callee.node, go, file: callee.file });
+  for (const r of uses.refs) {
+    if (r.kind === 'send') out.push({ ref: r, lit: uses.callee.node, go, file: uses.callee.file });
     else if (r.kind !== 'close' && r.kind !== 'lencap') return undefined;
-  }
-  return out;
-}
-
-/** The name nodes of a function's parameters in order (receiver and variadic parameters left out). */
-function parameterNodes(fn: Node): (Node | undefined)[] {
-  const out: (Node | undefined)[] = [];
-  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
-    if (p?.type !== 'parameter_declaration') continue;
-    const names = p.childrenForFieldName('name');
-    if (!names.length) out.push(undefined);
-    for (const n of names) out.push(n ?? undefined);
   }
   return out;
 }
