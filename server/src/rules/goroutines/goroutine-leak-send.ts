@@ -219,7 +219,8 @@ function reportFieldSends(pass: Pass): void {
   const goroutines = pass.get(GoroutinesFact);
   const fns = pass.get(FunctionsFact);
   for (const ch of fieldChannels(pass.pkg)) {
-    if (!ch.sends.length || !ch.recvs.length) continue;
+    // Buffered fields are left out: one-shot signals and token pools fit their buffer, and racelens cannot count the sends.
+    if (!ch.unbuffered || !ch.sends.length || !ch.recvs.length) continue;
     const senders = ch.sends.map((s) => enclosingFunction(s.node)).filter((f): f is Node => !!f);
     const exits = ch.recvs.map((r) => receiverExit(r, senders));
     if (exits.some((e) => !e)) continue;
@@ -240,7 +241,7 @@ function reportFieldSends(pass: Pass): void {
       pass.report({
         file: send.file,
         node: send.node,
-        message: `this send on ${ch.unbuffered ? 'unbuffered channel' : 'buffered channel'} field ${ch.owner}.${ch.name} blocks forever once ${receiver} stops receiving${ch.unbuffered ? '' : ' and the buffer fills (each call sends again)'}: every receive of ${ch.name} is in a select that can take ${exit.esc.kind} and leave (${where}), and nothing else receives, so ${root ? 'the goroutine' : 'the caller'} leaks`,
+        message: `this send on unbuffered channel field ${ch.owner}.${ch.name} blocks forever once ${receiver} stops receiving: every receive of ${ch.name} is in a select that can take ${exit.esc.kind} and leave (${where}), and nothing else receives, so ${root ? 'the goroutine' : 'the caller'} leaks`,
         related,
       });
     }
