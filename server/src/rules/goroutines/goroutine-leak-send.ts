@@ -5,10 +5,10 @@ import {
 import { enclosingFunction, FUNCTION_TYPES } from '../../engine/syntax';
 import { query } from '../../engine/parser';
 import type { Fix, Pass, RelatedLocation, Rule } from '../../engine/rule';
-import { CallGraphFact } from '../../engine/analysis/callgraph';
+import { CallGraphFact, type CallGraph } from '../../engine/analysis/callgraph';
 import { parameterUses } from './channel-params';
 import { CfgFact } from '../../engine/analysis/cfg';
-import { FunctionsFact } from '../../engine/analysis/functions';
+import { FunctionsFact, type FuncUnit } from '../../engine/analysis/functions';
 import { intConstant } from '../../engine/constant';
 import type { Package } from '../../engine/package';
 import { GoroutinesFact } from '../../engine/analysis/goroutines';
@@ -233,8 +233,19 @@ function reportFieldSends(pass: Pass): void {
       if (!owner || receivers.has(owner.id)) continue;
       if (send.file.isTest && failsTest(exit.esc.clause, exitFile)) continue;
       const unit = fns.enclosing(send.node);
-      const root = unit ? [...goroutines.reach(unit)].find((r) => r.kind === 'goroutine' && r.site && r.spawner) : undefined;
       const receiver = fns.enclosing(exit.esc.clause)?.label ?? functionLabel(exit.fn);
+      const loopUnits = exits.map((e) => fns.enclosing(e!.esc.clause)).filter((u): u is FuncUnit => !!u);
+      if (unit && callsReach(pass.get(CallGraphFact), loopUnits, unit)) {
+        // The receiving loop itself runs the send: it cannot be receiving at the same time.
+        pass.report({
+          file: send.file,
+          node: send.node,
+          message: `this send on unbuffered channel field ${ch.owner}.${ch.name} runs inside ${receiver}, the loop that receives from ${ch.name}, and nothing else receives: it blocks forever the first time it runs`,
+          related: [{ path: ch.recvs[0].file.path, start: ch.recvs[0].node.startIndex, end: ch.recvs[0].node.endIndex, message: `${receiver} receives here, but is busy sending` }],
+        });
+        continue;
+      }
+      const root = unit ? [...goroutines.reach(unit)].find((r) => r.kind === 'goroutine' && r.site && r.spawner) : undefined;
       const related: RelatedLocation[] = [{ path: exitFile.path, start: exit.esc.clause.startIndex, end: exit.esc.clause.endIndex, message: `the receiving loop in ${receiver} can stop listening here` }];
       if (root) related.push({ path: root.spawner!.file.path, start: root.site!.startIndex, end: root.site!.endIndex, message: 'the goroutine that sends is started here' });
       const where = exitFile === send.file ? `line ${lineOf(exitFile, exit.esc.clause)}` : `${exitFile.path.replace(/^.*[\\/]/, '')}:${lineOf(exitFile, exit.esc.clause)}`;
@@ -246,6 +257,25 @@ function reportFieldSends(pass: Pass): void {
       });
     }
   }
+}
+
+/** Whether one of `from` calls `target` synchronously, up to four calls deep (not through go statements). */
+function callsReach(calls: CallGraph, from: readonly FuncUnit[], target: FuncUnit): boolean {
+  const seen = new Set<FuncUnit>(from);
+  let frontier = [...from];
+  for (let depth = 0; depth < 4 && frontier.length; depth++) { // a budget: the loop's helpers are near
+    const next: FuncUnit[] = [];
+    for (const u of frontier) {
+      for (const e of calls.callsIn(u)) {
+        if (e.role === 'go' || seen.has(e.callee)) continue;
+        if (e.callee === target) return true;
+        seen.add(e.callee);
+        next.push(e.callee);
+      }
+    }
+    frontier = next;
+  }
+  return false;
 }
 
 function functionLabel(fn: Node): string {
