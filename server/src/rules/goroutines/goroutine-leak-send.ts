@@ -132,7 +132,6 @@ function receiverExit(recv: FieldUse, senders: readonly Node[]): ReceiverExit | 
  * is named when racelens knows one.
  */
 function reportFieldSends(pass: Pass): void {
-  const goroutines = pass.get(GoroutinesFact);
   const fns = pass.get(FunctionsFact);
   for (const ch of fieldChannels(pass.pkg)) {
     // Buffered fields are left out: one-shot signals and token pools fit their buffer, and racelens cannot count the sends.
@@ -161,7 +160,8 @@ function reportFieldSends(pass: Pass): void {
         });
         continue;
       }
-      const root = unit ? [...goroutines.reach(unit)].find((r) => r.kind === 'goroutine' && r.site && r.spawner) : undefined;
+      // Built on first need: most packages have no candidate.
+      const root = unit ? [...pass.get(GoroutinesFact).reach(unit)].find((r) => r.kind === 'goroutine' && r.site && r.spawner) : undefined;
       const related: RelatedLocation[] = [{ path: exitFile.path, start: exit.esc.clause.startIndex, end: exit.esc.clause.endIndex, message: `the receiving loop in ${receiver} can stop listening here` }];
       if (root) related.push({ path: root.spawner!.file.path, start: root.site!.startIndex, end: root.site!.endIndex, message: 'the goroutine that sends is started here' });
       const where = exitFile === send.file ? `line ${lineOf(exitFile, exit.esc.clause)}` : `${exitFile.path.replace(/^.*[\\/]/, '')}:${lineOf(exitFile, exit.esc.clause)}`;
