@@ -24,6 +24,7 @@ import { sendOnClosedChannel } from './goroutines/send-on-closed-channel';
 import { testingLogAfterTest } from './goroutines/testing-log-after-test';
 import { channelFieldRace } from './goroutines/channel-field-race';
 import { goroutineLeakSend } from './goroutines/goroutine-leak-send';
+import { goroutineLeakRecv } from './goroutines/goroutine-leak-recv';
 import { unstoppableGoroutine } from './goroutines/unstoppable-goroutine';
 import { rangeUnclosedChannel } from './goroutines/range-unclosed-channel';
 import { channelNoPartner } from './goroutines/channel-no-partner';
@@ -40,7 +41,7 @@ export const allRules: readonly Rule[] = [
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
   waitgroupAddInGoroutine, waitgroupMisuse, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, testingLogAfterTest, loopVarCapture,
-  sendOnClosedChannel, channelFieldRace, goroutineLeakSend, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, waitNeverReleased, missingUnlock,
+  sendOnClosedChannel, channelFieldRace, goroutineLeakSend, goroutineLeakRecv, unstoppableGoroutine, rangeUnclosedChannel, channelNoPartner, waitNeverReleased, missingUnlock,
   doubleLock, lockOrderInversion, blockingUnderLock,
   // Runtime misuse
   manualGc, gcDisabled, gomaxprocsHardcoded, unsafePointerCast, appendWithoutPrealloc,
