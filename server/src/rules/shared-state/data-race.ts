@@ -1,4 +1,4 @@
-import { SharedStateFact, type Access, type Conflict, type SharedState, type Thread } from '../../engine/analysis/shared-state';
+import { SharedStateFact, type Access, type Conflict, type SharedState, type SharedVar, type Thread } from '../../engine/analysis/shared-state';
 import { accessNode, alsoRacesWith, groupConflicts, related, selfConflict, sideContext, startsOf } from '../../engine/concurrency/describe';
 import type { Root } from '../../engine/analysis/goroutines';
 import type { Rule } from '../../engine/rule';
@@ -30,6 +30,15 @@ function inGoroutineOfDeclarer(x: Access, r: Root): boolean {
   return !!decl && lit.isLiteral && lit.outermost === x.unit?.outermost && inside(x.expr.startIndex, x.expr.endIndex) && !inside(decl.startIndex, decl.endIndex);
 }
 
+/** A cheap test before pairing accesses: some goroutine writes v and a different one touches it. */
+function twoGoroutinesTouch(state: SharedState, v: SharedVar): boolean {
+  const writers = new Set<Root>();
+  for (const a of v.accesses) if (a.write) for (const t of state.threadsOf(a)) if (started(t)) writers.add(t);
+  if (!writers.size) return false;
+  for (const a of v.accesses) for (const t of state.threadsOf(a)) if (started(t) && (writers.size > 1 || !writers.has(t))) return true;
+  return false;
+}
+
 /** `n++`: non-atomic-counter's. */
 function isIncrement(x: Access): boolean {
   const t = x.expr.parent?.type;
@@ -46,7 +55,7 @@ export const dataRace: Rule = {
   run(pass) {
     const state = pass.get(SharedStateFact);
     for (const v of state.vars) {
-      if (state.guards(v).size) continue; // locked somewhere: unguarded-access
+      if (!twoGoroutinesTouch(state, v) || state.guards(v).size) continue; // locked somewhere: unguarded-access
       const conflicts = state.conflicts(v, false).filter((c) => !(v.type?.kind === 'map' && c.write.element) && !isIncrement(c.write)
         && provenConcurrent(state, c) && !isSwapRace(c));
       for (const { c, more, others } of groupConflicts(conflicts.map((c) => ({ c, side: c.write })))) {
