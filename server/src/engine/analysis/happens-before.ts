@@ -329,15 +329,6 @@ export class HappensBefore {
     return !!key && (key.id === flag.id || (!!key.shared && key.shared === flag.shared));
   }
 
-  /** Whether calling `u` starts a goroutine, in `u` or in anything it calls synchronously. */
-  startsGoroutines(u: FuncUnit): boolean {
-    let yes = this.spawning.get(u);
-    if (yes === undefined) this.spawning.set(u, (yes = [...this.calledFrom(u)].some((c) => this.goroutines.spawnedIn(c).some((r) => r.kind === 'goroutine'))));
-    return yes;
-  }
-
-  private readonly spawning = new Map<FuncUnit, boolean>();
-
   private readonly callees = new Map<FuncUnit, Set<FuncUnit>>();
 
   /** Every unit `s` may run synchronously (itself, its literals and callees, transitively). */

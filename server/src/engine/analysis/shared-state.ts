@@ -53,8 +53,6 @@ export interface Access {
   reference?: boolean;
   /** For fields: reached through the enclosing method's receiver (the same instance only within that type's methods). */
   viaReceiver?: boolean;
-  /** For fields: reached through a local made in the function and handed to goroutines (a new instance each run). */
-  viaFreshLocal?: boolean;
 }
 
 /** Where an access runs: in a root's thread, or in code no root reaches (before goroutines, or in their spawner). */
@@ -279,7 +277,7 @@ export class SharedState {
   /**
    * Two runs of one root that each have their own copy of the variable: a local declared once per
    * start (unless an element is reached through a reference it was given), or a field of a receiver
-   * made fresh for each start, or of a value the function makes itself.
+   * made fresh for each start.
    */
   private ownedPerRun(a: Access, b: Access, r: Root): boolean {
     const v = a.v;
@@ -287,7 +285,6 @@ export class SharedState {
       if (!v.decl || !r.site || sharedAcrossStarts(v.decl, r.site)) return false;
       return !(a.element || b.element) || madeHere(v.decl);
     }
-    if (a.viaFreshLocal && b.viaFreshLocal) return true;
     return !!r.freshReceiver && !!a.viaReceiver && !!b.viaReceiver;
   }
 
@@ -499,7 +496,7 @@ export class SharedState {
         const key = holder ? `${proto.key}@${holder.path}` : proto.key;
         let v = byKey.get(key);
         if (!v) byKey.set(key, (v = { ...proto, key, holderType: holder?.type, accesses: [] }));
-        v.accesses.push({ v, expr: sel, file, unit: this.fns.enclosing(sel), ...classify(sel), viaReceiver: base === 'receiver', ...(base === 'escaped' && { viaFreshLocal: true }) });
+        v.accesses.push({ v, expr: sel, file, unit: this.fns.enclosing(sel), ...classify(sel), viaReceiver: base === 'receiver' });
       }
     }
     this.vars.push(...byKey.values());
@@ -533,10 +530,9 @@ export class SharedState {
   /**
    * Whether `x.f` reaches a possibly shared object: through the method's receiver, a package-level
    * variable, or a variable a closure captured. A parameter or a value made in this function is a
-   * different instance each time, so its fields are not shared state, until the value is handed to
-   * a call that starts goroutines (`w := &T{}; w.f = x; start(w); w.f = y`: the last write is shared).
+   * different instance each time, so its fields are not shared state.
    */
-  private sharedBase(sel: Node): 'receiver' | 'pkgvar' | 'captured' | 'escaped' | undefined {
+  private sharedBase(sel: Node): 'receiver' | 'pkgvar' | 'captured' | undefined {
     let root: Node | null = sel.childForFieldName('operand');
     while (root && (root.type === 'selector_expression' || root.type === 'index_expression' || root.type === 'parenthesized_expression')) {
       root = root.type === 'parenthesized_expression' ? root.namedChild(0) : root.childForFieldName('operand');
@@ -546,7 +542,7 @@ export class SharedState {
     const unit = this.fns.enclosing(sel);
     const pkgVar = !!this.pkg.decls.get(root.text)?.some((d) => cachedType(d) === 'var_spec');
     // Outside literals nothing is captured: only a package variable (not shadowed) is shared.
-    if (unit && !unit.isLiteral && !pkgVar) return this.handedToGoroutines(root, sel, unit) ? 'escaped' : undefined;
+    if (unit && !unit.isLiteral && !pkgVar) return undefined;
     const decl = findLocalDeclaration(root, root.text);
     if (!decl) return pkgVar ? 'pkgvar' : undefined;
     if (unit?.outermost.recvName === root.text) return 'receiver';
@@ -557,34 +553,6 @@ export class SharedState {
       if (this.rootUnits.has(lit)) return 'captured';
     }
     return undefined;
-  }
-
-  /**
-   * `w := &T{...}` (or `T{}`, `new(T)`) whose value an earlier call of the same function took as an
-   * argument or receiver, where that call starts goroutines: from then on the goroutines may hold it.
-   */
-  private handedToGoroutines(root: Node, sel: Node, unit: FuncUnit): boolean {
-    const decl = findLocalDeclaration(root, root.text);
-    if (decl?.type !== 'short_var_declaration' || decl.childForFieldName('left')?.namedChildCount !== 1) return false;
-    let call = this.escapes.get(decl.id);
-    if (call === undefined) this.escapes.set(decl.id, (call = madeFresh(decl) ? this.firstSpawningCall(root.text, decl, unit) : null));
-    if (!call) return false;
-    // `w.f = start(w)` writes after the call, like any later statement.
-    const stmt = sel.parent?.type === 'expression_list' ? sel.parent.parent : null;
-    const right = stmt?.type === 'assignment_statement' && isAssignTarget(sel) ? stmt.childForFieldName('right') : null;
-    return call.endIndex <= sel.startIndex || (!!right && right.startIndex <= call.startIndex && call.endIndex <= right.endIndex);
-  }
-
-  private readonly escapes = new Map<number, Node | null>();
-
-  /** The first call after `decl` that takes the local `name` and starts goroutines. */
-  private firstSpawningCall(name: string, decl: Node, unit: FuncUnit): Node | null {
-    let first: Node | null = null;
-    for (const e of this.calls.callsIn(unit)) {
-      if (e.role === 'go' || e.call.startIndex < decl.endIndex || (first && e.call.startIndex >= first.startIndex) || !takes(e.call, name)) continue;
-      if (this.hb.startsGoroutines(e.callee)) first = e.call;
-    }
-    return first;
   }
 
   /** Locals of a function that a goroutine literal started in it also uses. */
@@ -627,26 +595,6 @@ export function madeHere(decl: Node): boolean {
   const right = decl.childForFieldName('right')?.namedChild(0);
   const fn = right?.type === 'call_expression' ? right.childForFieldName('function')?.text : undefined;
   return right?.type === 'composite_literal' || fn === 'make' || fn === 'new';
-}
-
-/** `x := &T{...}`, `x := T{...}`, `x := new(T)`: a value made here, owned until it is handed on. */
-function madeFresh(decl: Node): boolean {
-  let right = decl.childForFieldName('right')?.namedChild(0);
-  if (right?.type === 'unary_expression' && right.child(0)?.text === '&') right = right.childForFieldName('operand');
-  return right?.type === 'composite_literal' || (right?.type === 'call_expression' && right.childForFieldName('function')?.text === 'new');
-}
-
-/** Whether a call takes local `name` as an argument (`f(x)`, `f(&x)`) or as its receiver (`x.start()`). */
-function takes(call: Node, name: string): boolean {
-  const fn = call.childForFieldName('function');
-  if (fn?.type === 'selector_expression' && fn.childForFieldName('operand')?.text === name) return true;
-  const args = call.childForFieldName('arguments');
-  if (!args) return false;
-  for (const a of args.namedChildren) {
-    const x = a?.type === 'unary_expression' && a.child(0)?.text === '&' ? a.childForFieldName('operand') : a;
-    if (x?.type === 'identifier' && x.text === name) return true;
-  }
-  return false;
 }
 
 function ownsLock(v: SharedVar, lock: SharedLock): boolean {
