@@ -187,6 +187,34 @@ func (p *P) loop() { p.mu.Lock(); p.mu.Unlock() }`, (t) => {
     });
   });
 
+  it('says which goroutines may synchronise by a shared channel, WaitGroup, context or atomic name', async () => {
+    await withPackage(`package p
+import "context"
+type W struct{ ready chan struct{}; n int }
+func (w *W) load() { w.n = 1; close(w.ready) }
+func (w *W) use() { select { case <-w.ready: } }
+func (w *W) tick() { w.n = 2 }
+func (w *W) watch(ctx context.Context) { <-ctx.Done() }
+func (w *W) stop(cancel func()) { cancel() }
+func (w *W) Start(ctx context.Context, cancel func()) {
+	go w.load()
+	go w.use()
+	go w.tick()
+	go w.watch(ctx)
+	go w.stop(cancel)
+}
+`, (t) => {
+      const hb = t.facts.get(HappensBeforeFact);
+      const g = t.facts.get(GoroutinesFact);
+      const root = (name: string) => g.roots.find((r) => r.unit.name === name)!;
+      assert.deepEqual(g.unitsOf(root('load')).map((u) => u.name), ['load']);
+      assert.equal(hb.mayCommunicate(root('load'), root('use')), true, 'close(w.ready) and <-w.ready');
+      assert.equal(hb.mayCommunicate(root('watch'), root('stop')), true, 'cancel() and <-ctx.Done()');
+      assert.equal(hb.mayCommunicate(root('load'), root('tick')), false);
+      assert.equal(hb.mayCommunicate(root('use'), root('watch')), false, 'case <- is a receive, not a send on `case`');
+    });
+  });
+
   it('sees a value published through an atomic flag', async () => {
     await withPackage(`package p
 import "sync/atomic"

@@ -11,6 +11,7 @@ import { nilInnerMap } from './shared-state/nil-inner-map';
 import { rangeAppendLostUpdate } from './shared-state/range-append-lost-update';
 import { sharedVarSwap } from './shared-state/shared-var-swap';
 import { syncmapCheckThenAct } from './shared-state/syncmap-check-then-act';
+import { dataRace } from './shared-state/data-race';
 import { unguardedAccess } from './shared-state/unguarded-access';
 import { unsafePointerCast } from './runtime/unsafe-pointer-cast';
 import { unusedSuppressionRule } from './unused-suppression';
@@ -37,7 +38,7 @@ import { blockingUnderLock } from './locks/blocking-under-lock';
 
 export const allRules: readonly Rule[] = [
   // Maps and shared state
-  concurrentMapAccess, unguardedAccess, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
+  concurrentMapAccess, unguardedAccess, dataRace, writeUnderRlock, sharedVarSwap, nonAtomicCounter,
   rangeAppendLostUpdate, mapInsertDuringRange, nilInnerMap, syncmapCheckThenAct,
   // Goroutine lifecycle
   waitgroupAddInGoroutine, waitgroupMisuse, contextBackgroundInHandler, recoverMissesGoroutine, testingFatalInGoroutine, testingLogAfterTest, loopVarCapture,

@@ -71,6 +71,23 @@ export class Goroutines {
     return new Set([...roots].filter((r) => r.unit.outermost.recvType === type || r.spawner?.outermost.recvType === type));
   }
 
+  /** The functions a root's thread may run (the inverse of `reach`). */
+  unitsOf(r: Root): readonly FuncUnit[] {
+    if (!this.unitsByRoot) {
+      this.reachAll ??= this.propagate(false);
+      this.unitsByRoot = new Map();
+      for (const [u, roots] of this.reachAll) {
+        for (const x of roots) {
+          const list = this.unitsByRoot.get(x);
+          if (list) list.push(u); else this.unitsByRoot.set(x, [u]);
+        }
+      }
+    }
+    return this.unitsByRoot.get(r) ?? [];
+  }
+
+  private unitsByRoot?: Map<Root, FuncUnit[]>;
+
   /** Goroutines and callbacks started in `u` (not api roots), in source order. */
   spawnedIn(u: FuncUnit): readonly Root[] {
     if (!this.spawned) {
@@ -100,7 +117,7 @@ export class Goroutines {
   private add(root: Root): void {
     if (this.roots.some((r) => r.unit === root.unit && r.site?.id === root.site?.id && r.kind === root.kind)) return;
     this.roots.push(root);
-    this.reachAll = this.reachRecv = this.spawned = this.indexes = undefined;
+    this.reachAll = this.reachRecv = this.spawned = this.indexes = this.unitsByRoot = undefined;
   }
 
   private findRoots(file: SourceFile, handlers: FuncUnit[]): void {

@@ -204,6 +204,36 @@ export class HappensBefore {
     return [...this.joinsOf(g, cfg)].filter((id) => after.all[id]).map((id) => cfg.nodes[id].start);
   }
 
+  /**
+   * Whether two goroutines may synchronise in ways the edges above do not model: both operate on a
+   * channel, WaitGroup, Cond, event, context or atomic of the same name (a send and a receive, a
+   * close and a select, a Store and a Load, a cancel and `<-ctx.Done()`). Matched by name, not
+   * object: a rule that needs proof of no ordering stays silent when this says yes.
+   */
+  mayCommunicate(a: Root, b: Root): boolean {
+    const na = this.syncNames(a);
+    if (!na.size) return false;
+    for (const n of this.syncNames(b)) if (na.has(n)) return true;
+    return false;
+  }
+
+  private readonly syncNamesCache = new Map<Root, Set<string>>();
+
+  private syncNames(r: Root): Set<string> {
+    let out = this.syncNamesCache.get(r);
+    if (out) return out;
+    out = new Set();
+    for (const u of [r.unit, ...this.goroutines.unitsOf(r)]) {
+      for (const m of u.node.text.matchAll(SYNC_OPS)) {
+        const name = syncName(m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5] ?? m[6]);
+        if (name) out.add(name);
+        if (m[7]) out.add('context'); // cancel() and ctx.Done(): one context, as far as names go
+      }
+    }
+    this.syncNamesCache.set(r, out);
+    return out;
+  }
+
   /** Whether everything one goroutine does happens before everything the other does, or after. */
   rootsOrdered(a: Root, b: Root): boolean {
     if (!a.site || !b.site || !a.spawner || a.spawner !== b.spawner) return false;
@@ -536,6 +566,22 @@ function nothingAfter(cfg: Cfg, id: number): boolean {
 }
 
 const JUMPS = new Set(['return_statement', 'break_statement', 'continue_statement', 'goto_statement', 'empty_statement']);
+
+/**
+ * Operations that synchronise goroutines, with the operand's name: a send (`ch <- v`), a receive
+ * (`<-ch`), `close(ch)`, `range ch`, a method of a WaitGroup, Cond, event or atomic value, an
+ * `atomic.AddInt32(&x, …)` call, and a context's cancel (a context's `Done()` counts as its cancel).
+ */
+const SYNC_OPS = /(?<![\w.])(?!case\b|return\b)([\w.]+)\s*<-|<-\s*([\w.]+)|\bclose\(\s*([\w.]+)\s*\)|\brange\s+([\w.]+)|([\w.]+)\.(?:Done|Wait|Add|Signal|Broadcast|Fire|HasFired|Load|Store|CompareAndSwap|Swap|Lock|Unlock|RLock|RUnlock|TryLock)\(|atomic\.\w+\(\s*&\s*([\w.]+)|(\b\w*[cC]ancel\w*\(\))/g;
+
+/** `s.done` → `done`, `<-x.ready.Done()` → `ready`, `ctx.Done()` → `context`; timers are no one's signal. */
+function syncName(path: string | undefined): string | undefined {
+  if (!path || /^time\.|\.C$/.test(path)) return undefined;
+  const parts = path.split('.');
+  if (parts.length > 1 && parts[parts.length - 1] === 'Done') parts.pop();
+  const name = parts[parts.length - 1];
+  return /^(?:ctx|\w*Ctx|context)$/.test(name) ? 'context' : name || undefined;
+}
 
 export const HappensBeforeFact: Fact<HappensBefore> = {
   name: 'HappensBefore',

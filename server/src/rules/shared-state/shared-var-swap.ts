@@ -1,4 +1,4 @@
-import { SharedStateFact, type Access, type SharedState, type SharedVar } from '../../engine/analysis/shared-state';
+import { SharedStateFact, type Access, type Conflict, type SharedState, type SharedVar } from '../../engine/analysis/shared-state';
 import { accessNode, alsoRacesWith, assumption, groupConflicts, related, selfReason, sideContext, startsOf } from '../../engine/concurrency/describe';
 import { NoRewrite, rewriteAccesses, versionAtLeast } from '../../engine/concurrency/rewrite-accesses';
 import { wrapInMutexFixes } from '../../engine/concurrency/wrap-in-mutex';
@@ -16,6 +16,20 @@ function isSwap(a: Access): boolean {
   if (stmt?.type !== 'assignment_statement' || stmt.childForFieldName('operator')?.text !== '=') return false;
   const right = stmt.childForFieldName('right');
   return !!right && !new RegExp(`(?<![\\w$.])${a.v.name}(?![\\w$])`).test(a.file.textOf(right));
+}
+
+/**
+ * A package variable or shared field of pointer, slice, map or interface type that is only ever
+ * replaced wholesale (element writes or read-modify-writes belong to other rules).
+ */
+function onlySwapped(v: SharedVar): boolean {
+  if (v.kind === 'local' || !v.type || !SWAPPABLE.has(v.type.kind)) return false;
+  return v.accesses.some((a) => a.write) && !v.accesses.some((a) => a.write && !isSwap(a));
+}
+
+/** A conflict this rule reports: a wholesale replacement racing with a read. */
+export function isSwapRace(c: Conflict): boolean {
+  return onlySwapped(c.write.v) && isSwap(c.write) && !c.other.write;
 }
 
 function capitalized(name: string): string {
@@ -83,13 +97,11 @@ export const sharedVarSwap: Rule = {
     const state = pass.get(SharedStateFact);
     for (const v of state.vars) {
       // Package-level variables, and fields of structs that goroutines or handlers share.
-      if (v.kind === 'local' || !v.type || !SWAPPABLE.has(v.type.kind)) continue;
-      // Only pure swaps: element writes or read-modify-writes belong to other rules.
-      if (!v.accesses.some((a) => a.write) || v.accesses.some((a) => a.write && !isSwap(a))) continue;
+      if (!onlySwapped(v)) continue;
       // With no lock on v anywhere, exported methods alone are no evidence that a reader runs concurrently.
       const conflicts = state.conflicts(v, false);
       if (!conflicts.length || state.guards(v).size) continue; // locked somewhere: unguarded-access territory
-      const swaps = conflicts.filter((c) => isSwap(c.write) && !c.other.write).map((c) => ({ c, side: c.write }));
+      const swaps = conflicts.filter(isSwapRace).map((c) => ({ c, side: c.write }));
       let fixes: Fix[] | undefined;
       for (const { c, more, others } of groupConflicts(swaps)) {
         const { write, other } = c;
