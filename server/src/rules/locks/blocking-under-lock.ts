@@ -2,7 +2,7 @@
 // goroutine on the other side must take before it gets to its end of the operation. Each waits for
 // the other: a deadlock that only shows under the right interleaving.
 import type { Node } from 'web-tree-sitter';
-import { CallGraphFact } from '../../engine/analysis/callgraph';
+import { CallGraphFact, type CallEdge, type CallGraph } from '../../engine/analysis/callgraph';
 import { FunctionsFact, type FuncUnit, type Functions } from '../../engine/analysis/functions';
 import { GoroutinesFact } from '../../engine/analysis/goroutines';
 import { isAcquire, lockCallOf, modeOf, type LockKeys, type LockMode, type SharedLock } from '../../engine/analysis/lock-keys';
@@ -13,7 +13,7 @@ import { findLocalDeclaration } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
 import { cachedType } from '../../engine/tree-cache';
 import { packageTypes, typeOfExpr } from '../../engine/types';
-import { escapeRegExp } from '../../engine/syntax';
+import { argumentsOf, escapeRegExp, parameterNames } from '../../engine/syntax';
 import { relatedAt, where } from './helpers';
 
 type SiteKind = 'send' | 'recv' | 'close' | 'done' | 'wait';
@@ -224,6 +224,54 @@ function blockingOp(tok: Node): { op: Node; chan: Node; kind: 'send' | 'recv' } 
   return { op, chan, kind };
 }
 
+/**
+ * A function literal handed to a package function that keeps it rather than calling it: stored in a
+ * field or slice (`register(func() {...})`), directly or through a few calls that pass it on. It
+ * runs later, on whatever goroutine calls it. A callee that calls it, or one racelens cannot read,
+ * may run it in place: no.
+ */
+function keptForLater(u: FuncUnit, calls: CallGraph): boolean {
+  if (!u.isLiteral || !u.parent) return false;
+  const list = u.node.parent;
+  const call = list?.type === 'argument_list' ? list.parent : null;
+  if (call?.type !== 'call_expression' || call.parent?.type === 'go_statement' || call.parent?.type === 'defer_statement') return false;
+  const index = argumentsOf(call).findIndex((a) => a.id === u.node.id);
+  return keeps(calls.edgesOf(call, u.parent), index, calls, 0);
+}
+
+/** Every callee stores its index-th parameter without calling it, passing it on at most a few calls deep. */
+function keeps(edges: readonly CallEdge[], index: number, calls: CallGraph, depth: number): boolean {
+  const callees = edges.filter((e) => e.how === 'static' || e.how === 'interface');
+  if (!callees.length || callees.length !== edges.length || depth > 3) return false; // a budget: registration chains are short
+  return callees.every((e) => {
+    const name = parameterNames(e.callee.node)[index];
+    const body = e.callee.body;
+    if (!name || !body) return false;
+    let stored = false;
+    const re = new RegExp(`(?<![\\w$.])${escapeRegExp(name)}(?![\\w$])`, 'g');
+    for (const m of e.callee.file.text.slice(body.startIndex, body.endIndex).matchAll(re)) {
+      const id = e.callee.file.root.descendantForIndex(body.startIndex + m.index!, body.startIndex + m.index! + name.length);
+      const p = id?.parent;
+      if (id?.type !== 'identifier' || !p) return false;
+      if (p.type === 'argument_list') {
+        const inner = p.parent!;
+        const fn = inner.childForFieldName('function');
+        if (fn?.type === 'identifier' && fn.text === 'append') { stored = true; continue; }
+        const i = argumentsOf(inner).findIndex((a) => a.id === id.id);
+        const enclosing = calls.fns.enclosing(inner);
+        if (!enclosing || !keeps(calls.edgesOf(inner, enclosing), i, calls, depth + 1)) return false;
+        stored = true;
+        continue;
+      }
+      // `x.f = name`, `m[k] = name`, `T{f: name}`: stored.
+      if (p.type === 'expression_list' && p.parent?.type === 'assignment_statement' && p.parent.childForFieldName('right')?.id === p.id) { stored = true; continue; }
+      if (p.type === 'literal_element') { stored = true; continue; }
+      return false;
+    }
+    return stored;
+  });
+}
+
 export const blockingUnderLock: Rule = {
   id: 'blocking-under-lock',
   title: 'Blocking on a channel or WaitGroup while holding a mutex the other side needs',
@@ -308,7 +356,9 @@ export const blockingUnderLock: Rule = {
       const wanted: SiteKind[] = kind === 'send' ? ['recv'] : kind === 'recv' ? ['send', 'close'] : ['done'];
       const others = v.sites.filter((s) => wanted.includes(s.kind) && s.node.id !== op.id);
       if (!others.length || others.some((s) => !s.unit)) return;
-      const elsewhere = others.find((s) => s.unit !== unit && goroutines.reach(s.unit!).size > 0);
+      // The other side runs in a goroutine, or one side is a callback kept for later (two ends of
+      // an unbuffered channel in different functions cannot both run on one goroutine).
+      const elsewhere = others.find((s) => s.unit !== unit && (goroutines.reach(s.unit!).size > 0 || keptForLater(unit, calls) || keptForLater(s.unit!, calls)));
       if (!elsewhere) return;
       for (const h of held) {
         const evidence = others.map((s) => needs(s, h.lock.id, h.mode));

@@ -146,7 +146,8 @@ export const missingUnlock: Rule = {
       const jumps = new Set(cfg.nodes.filter((n) => JUMPS.has(n.syntax?.type ?? '')).map((n) => n.id));
       for (const t of taken.values()) {
         if (!t.unlocks.length) continue;
-        const mixed = exits.some((n) => releasedAt(n, t.key.id));
+        // Unlocked on the way out on some path: at an exit, or by an unlock the end is reached from.
+        const mixed = exits.some((n) => releasedAt(n, t.key.id)) || unlockReachesEnd(locks, u, cfg, t);
         // Held at every exit: a lock helper by design, unless no caller ever unlocks it.
         const leakedAbove = mixed ? undefined : callersNeverRelease(locks, u, t.key);
         reportJumpLeaks(pass, locks, u, t, jumps, mixed || !!leakedAbove);
@@ -349,4 +350,12 @@ function releasesIn(locks: LockState, u: FuncUnit, key: LockKey): boolean {
     found = locks.calls.edgesOf(op.syntax, u).some((e) => [...locks.effect(e.callee).releases.values()].some((r) => locks.keys.toCaller(r.key, e)?.id === key.id));
   });
   return found;
+}
+
+/** Some unlock of the lock reaches the end of the function without passing another Lock of it. */
+function unlockReachesEnd(locks: LockState, u: FuncUnit, cfg: Cfg, t: Taken): boolean {
+  return t.unlocks.some((x) => {
+    const n = cfg.nodeAt(x.startIndex);
+    return !!n && !!cfg.reachableFrom(n.succ, (m) => !!acquireIn(locks, u, cfg, m, t.key.id))[cfg.exit];
+  });
 }
