@@ -16,6 +16,9 @@ import { packageTypes, typeOfExpr } from '../../engine/types';
 import { argumentsOf, escapeRegExp, parameterNames } from '../../engine/syntax';
 import { relatedAt, where } from './helpers';
 
+/** A mutex held at a point, by its identity across functions, and where it was locked. */
+interface HeldLock { lock: SharedLock; mode: LockMode; site: Node; unit: FuncUnit }
+
 type SiteKind = 'send' | 'recv' | 'close' | 'done' | 'wait';
 
 /** One use of a channel or WaitGroup that synchronises with another goroutine. */
@@ -26,6 +29,8 @@ interface SyncVar {
   escapes: boolean;
   /** Made with a capacity other than 0 somewhere: sends may not block. */
   buffered: boolean;
+  /** Some capacity is not an integer literal: a queue or semaphore sized at run time. */
+  sized?: boolean;
   sites: Site[];
 }
 
@@ -36,6 +41,12 @@ function madeChannel(value: Node | null | undefined): 'unbuffered' | 'buffered' 
   const args = value.childForFieldName('arguments')?.namedChildren ?? [];
   if (fn?.type !== 'identifier' || fn.text !== 'make' || args[0]?.type !== 'channel_type') return undefined;
   return args.length >= 2 && args[1]?.text !== '0' ? 'buffered' : 'unbuffered';
+}
+
+function noteCapacity(v: SyncVar, made: 'unbuffered' | 'buffered', value: Node): void {
+  if (made !== 'buffered') return;
+  v.buffered = true;
+  if (!/^\d+$/.test(value.childForFieldName('arguments')?.namedChildren[1]?.text ?? '')) v.sized = true;
 }
 
 /** A fresh WaitGroup: `sync.WaitGroup{}`, `&sync.WaitGroup{}`, `new(sync.WaitGroup)`. */
@@ -78,7 +89,7 @@ class SyncIndex {
       if (value?.type === 'nil') return;
       const made = madeChannel(value);
       if (!made) v.escapes = true;
-      else if (made === 'buffered') v.buffered = true;
+      else noteCapacity(v, made, value!);
     };
     if (lock.scope === 'local') {
       const decl = findLocalDeclaration(sample, name);
@@ -199,7 +210,7 @@ class SyncIndex {
           const value = valueFor(p.namedChildren, stmt.childForFieldName('right'), x);
           if (value?.type === 'nil') return;
           const made = madeChannel(value);
-          if (made) { if (made === 'buffered') v.buffered = true; return; }
+          if (made) { noteCapacity(v, made, value!); return; }
         }
         break;
       }
@@ -295,7 +306,7 @@ export const blockingUnderLock: Rule = {
 
     /** Mutexes held at `node` on every path (callers' included where proven), by shared identity. */
     const heldHere = (node: Node, unit: FuncUnit) => {
-      const out = new Map<string, { lock: SharedLock; mode: LockMode; site: Node; unit: FuncUnit }>();
+      const out = new Map<string, HeldLock>();
       for (const h of locks.heldAt(unit, node.startIndex, true).locks.values()) {
         const s = h.key.shared;
         if (s && out.get(s.id)?.mode !== 'w') out.set(s.id, { lock: s, mode: h.mode, site: h.site, unit: h.unit });
@@ -337,22 +348,44 @@ export const blockingUnderLock: Rule = {
         }
         if (heldMode !== 'w') return;
         // Any instance of the struct: `b.merge()` on a goroutine's captured `b` takes batcher.mu.
-        const takes = calls.edgesOf(op.syntax, u).some((e) => locks.acquiresThrough(e).some((a) => locks.keys.byType(a.key, u)?.id === key));
+        // A literal reached through a func value names its captured variables in its own frame.
+        const takes = calls.edgesOf(op.syntax, u).some((e) => locks.acquiresThrough(e).some((a) => locks.keys.byType(a.key, u)?.id === key)
+          || (e.how === 'value' && [...locks.acquires(e.callee).values()].some((a) => locks.keys.byType(a.key, e.callee)?.id === key)));
         if (takes && takenFirst(n.id)) found = op.syntax;
       });
       return found && { node: found, inLoop };
     };
 
+    /**
+     * Where the operation blocks under a lock: at the operation itself, or, when its function holds
+     * none there, at each call of the function made while its caller holds one (one level up).
+     */
+    const blockedAt = (op: Node, unit: FuncUnit): { at: Node; unit: FuncUnit; held: HeldLock[] }[] => {
+      const own = [...heldHere(op, unit).values()];
+      if (own.length) return [{ at: op, unit, held: own }];
+      if (unit.isLiteral || !unit.name) return [];
+      const out = [];
+      for (const e of calls.callersOf(unit)) {
+        if (e.role || (e.how !== 'static' && e.how !== 'interface') || e.caller === unit) continue;
+        const held = [...heldHere(e.call, e.caller).values()];
+        if (held.length) out.push({ at: e.call, unit: e.caller, held });
+      }
+      return out;
+    };
+
     const check = (file: SourceFile, op: Node, subject: Node, kind: 'send' | 'recv' | 'wait', index: SyncIndex) => {
       const unit = fns.enclosing(op);
       if (!unit) return;
-      const held = [...heldHere(op, unit).values()];
-      if (!held.length) return;
+      const places = blockedAt(op, unit);
+      if (!places.length) return;
       const lock = locks.keys.ofExpr(subject, unit)?.shared;
       if (!lock) return;
       const v = index.get(lock, subject, file);
-      // A buffered channel is often a semaphore or token: its protocol is beyond this check.
-      if (v.escapes || v.buffered) return;
+      if (v.escapes) return;
+      // A buffered channel blocks only when full (empty, to receive): only a buffer of a fixed size
+      // (`make(chan T, 1)`) is counted, and only against a loop that takes the lock between its
+      // rounds. Sized from a variable, it is often a semaphore or a queue sized never to fill.
+      if (v.buffered && (v.sized || kind === 'wait')) return;
       const wanted: SiteKind[] = kind === 'send' ? ['recv'] : kind === 'recv' ? ['send', 'close'] : ['done'];
       const others = v.sites.filter((s) => wanted.includes(s.kind) && s.node.id !== op.id);
       if (!others.length || others.some((s) => !s.unit)) return;
@@ -360,30 +393,39 @@ export const blockingUnderLock: Rule = {
       // an unbuffered channel in different functions cannot both run on one goroutine).
       const elsewhere = others.find((s) => s.unit !== unit && (goroutines.reach(s.unit!).size > 0 || keptForLater(unit, calls) || keptForLater(s.unit!, calls)));
       if (!elsewhere) return;
-      for (const h of held) {
-        const evidence = others.map((s) => needs(s, h.lock.id, h.mode));
-        if (evidence.some((e) => !e)) continue;
-        const i = others.indexOf(elsewhere);
-        const other = others[i];
-        const taken = evidence[i]!.node;
-        const inLoop = evidence.some((e) => e!.inLoop);
-        const name = subject.text.replace(/\s+/g, '');
-        const lockText = h.lock.scope === 'struct' ? `${h.lock.struct}.${h.lock.name}` : h.lock.name;
-        const what = kind === 'send' ? `sending on ${name}` : kind === 'recv' ? `receiving from ${name}` : `${name}.Wait()`;
-        const side = kind === 'send' ? `every receiver of ${name}` : kind === 'recv' ? `every goroutine that sends on or closes ${name}` : `every goroutine calling ${name}.Done()`;
-        const takes = taken.id === other.node.id ? `holds ${lockText} at its end` : inLoop ? `locks ${lockText} in a loop before its end (a round run while ${lockText} is held waits for it)` : `locks ${lockText} before its end`;
-        const related: RelatedLocation[] = [
-          relatedAt(other.node, other.unit!, `the other side, in ${describe(other.unit!)}`),
-          ...(taken.id !== other.node.id ? [relatedAt(taken, other.unit!, `it takes ${lockText} here first`)] : []),
-          relatedAt(h.site, h.unit, `${lockText} locked here`),
-        ];
-        pass.report({
-          file,
-          node: op,
-          message: `${what} blocks while ${lockText} is held, and ${side} ${takes}: each waits for the other (the other side is at ${where(other.node, other.unit!)}, in ${describe(other.unit!)})`,
-          related,
-        });
-        return;
+      const name = subject.text.replace(/\s+/g, '');
+      for (const place of places) {
+        for (const h of place.held) {
+          const evidence = others.map((s) => needs(s, h.lock.id, h.mode));
+          if (evidence.some((e) => !e)) continue;
+          const inLoop = evidence.some((e) => e!.inLoop);
+          if (v.buffered && !inLoop) continue;
+          const i = others.indexOf(elsewhere);
+          const other = others[i];
+          const taken = evidence[i]!.node;
+          const lockText = h.lock.scope === 'struct' ? `${h.lock.struct}.${h.lock.name}` : h.lock.name;
+          const what = kind === 'send' ? `sending on ${name}` : kind === 'recv' ? `receiving from ${name}` : `${name}.Wait()`;
+          const full = v.buffered ? (kind === 'send' ? ' once its buffer is full' : ' once its buffer is empty') : '';
+          const side = kind === 'send' ? `every receiver of ${name}` : kind === 'recv' ? `every goroutine that sends on or closes ${name}` : `every goroutine calling ${name}.Done()`;
+          const takes = taken.id === other.node.id ? `holds ${lockText} at its end` : inLoop ? `locks ${lockText} in a loop before its end (a round run while ${lockText} is held waits for it)` : `locks ${lockText} before its end`;
+          const via = place.at !== op;
+          const related: RelatedLocation[] = [
+            ...(via ? [relatedAt(op, unit, `${what} blocks here`)] : []),
+            relatedAt(other.node, other.unit!, `the other side, in ${describe(other.unit!)}`),
+            ...(taken.id !== other.node.id ? [relatedAt(taken, other.unit!, `it takes ${lockText} here first`)] : []),
+            relatedAt(h.site, h.unit, `${lockText} locked here`),
+          ];
+          const head = via
+            ? `${place.at.childForFieldName('function')?.text ?? unit.label}() blocks ${what}${full} (at ${where(op, unit)}) while ${lockText} is held`
+            : `${what} blocks${full} while ${lockText} is held`;
+          pass.report({
+            file: place.unit.file,
+            node: place.at,
+            message: `${head}, and ${side} ${takes}: each waits for the other (the other side is at ${where(other.node, other.unit!)}, in ${describe(other.unit!)})`,
+            related,
+          });
+          break;
+        }
       }
     };
 
