@@ -71,7 +71,7 @@ function storageKey(expr: Node, keys: LockKeys, fns: Functions): string | undefi
 
 class SyncIndex {
   private readonly cache = new Map<string, SyncVar>();
-  constructor(private readonly pkg: Package, private readonly units: Functions, private readonly keys: LockKeys, private readonly kind: 'chan' | 'wg') {}
+  constructor(private readonly pkg: Package, private readonly units: Functions, private readonly keys: LockKeys, private readonly kind: 'chan' | 'wg', private readonly calls?: CallGraph) {}
 
   get(lock: SharedLock, sample: Node, file: SourceFile): SyncVar {
     let v = this.cache.get(lock.id);
@@ -166,6 +166,27 @@ class SyncIndex {
     }
   }
 
+  /**
+   * `func (b *broker) Events() <-chan T { return b.events }` on an unexported type (or unexported
+   * itself): the getter's calls are the channel's uses. Every call must receive from it (`<-b.Events()`,
+   * `for v := range b.Events()`); a getter with no call, or a call that keeps the channel, escapes.
+   */
+  private throughGetter(x: Node, v: SyncVar): boolean {
+    const getter = this.units.enclosing(x);
+    if (!this.calls || !getter?.name || getter.isLiteral) return false;
+    if (/^[A-Z]/.test(getter.name) && (!getter.recvType || /^[A-Z]/.test(getter.recvType))) return false;
+    if (getter.node.childForFieldName('parameters')?.namedChildCount) return false;
+    const callers = this.calls.callersOf(getter);
+    if (!callers.length) return false;
+    for (const e of callers) {
+      const up = e.call.parent;
+      if (up?.type === 'range_clause' && up.childForFieldName('right')?.id === e.call.id) v.sites.push({ node: up, kind: 'recv', unit: e.caller, deferred: false });
+      else if (up?.type === 'unary_expression' && up.child(0)?.type === '<-') v.sites.push({ node: up, kind: 'recv', unit: e.caller, deferred: false });
+      else return false;
+    }
+    return true;
+  }
+
   /** Records what one use of the variable does; anything unrecognised makes it escape. */
   private classify(x: Node, _file: SourceFile, v: SyncVar): void {
     const p = x.parent;
@@ -205,6 +226,10 @@ class SyncIndex {
         break;
       }
       case 'expression_list': {
+        if (p.parent?.type === 'return_statement' && p.namedChildCount === 1) {
+          if (this.kind === 'chan' && this.throughGetter(x, v)) return;
+          break;
+        }
         const stmt = p.parent;
         if (stmt?.type === 'assignment_statement' && stmt.childForFieldName('left')?.id === p.id && stmt.childForFieldName('operator')?.text === '=') {
           const value = valueFor(p.namedChildren, stmt.childForFieldName('right'), x);
@@ -301,7 +326,7 @@ export const blockingUnderLock: Rule = {
       const root = u.isLiteral ? goroutines.roots.find((r) => r.unit === u && r.site && r.spawner) : undefined;
       return root ? `the goroutine started at ${where(root.site!, root.spawner!)}` : u.label;
     };
-    const chans = new SyncIndex(pkg, fns, locks.keys, 'chan');
+    const chans = new SyncIndex(pkg, fns, locks.keys, 'chan', calls);
     const groups = new SyncIndex(pkg, fns, locks.keys, 'wg');
 
     /** Mutexes held at `node` on every path (callers' included where proven), by shared identity. */
@@ -310,6 +335,27 @@ export const blockingUnderLock: Rule = {
       for (const h of locks.heldAt(unit, node.startIndex, true).locks.values()) {
         const s = h.key.shared;
         if (s && out.get(s.id)?.mode !== 'w') out.set(s.id, { lock: s, mode: h.mode, site: h.site, unit: h.unit });
+      }
+      return out;
+    };
+
+    /**
+     * The mutexes a function takes, by identity across functions, itself or through its calls at
+     * any depth, func values and captured variables included (the lockset view, which needs no
+     * frame to name them in). Locks taken only for some value of a bool parameter are left out.
+     */
+    const taken = new Map<FuncUnit, Set<string>>();
+    const takenAnywhere = (u: FuncUnit): Set<string> => {
+      let out = taken.get(u);
+      if (out) return out;
+      taken.set(u, (out = new Set())); // recursion: cut here
+      for (const a of locks.acquires(u).values()) {
+        const id = !a.when && locks.keys.byType(a.key, a.unit)?.id;
+        if (id) out.add(id);
+      }
+      for (const e of calls.callsIn(u)) {
+        if (e.role === 'go' || ((e.how === 'callback' || e.how === 'stringer') && !e.certain)) continue;
+        for (const id of takenAnywhere(e.callee)) out.add(id);
       }
       return out;
     };
@@ -348,9 +394,7 @@ export const blockingUnderLock: Rule = {
         }
         if (heldMode !== 'w') return;
         // Any instance of the struct: `b.merge()` on a goroutine's captured `b` takes batcher.mu.
-        // A literal reached through a func value names its captured variables in its own frame.
-        const takes = calls.edgesOf(op.syntax, u).some((e) => locks.acquiresThrough(e).some((a) => locks.keys.byType(a.key, u)?.id === key)
-          || (e.how === 'value' && [...locks.acquires(e.callee).values()].some((a) => locks.keys.byType(a.key, e.callee)?.id === key)));
+        const takes = calls.edgesOf(op.syntax, u).some((e) => !e.role && (locks.acquiresThrough(e).some((a) => locks.keys.byType(a.key, u)?.id === key) || takenAnywhere(e.callee).has(key)));
         if (takes && takenFirst(n.id)) found = op.syntax;
       });
       return found && { node: found, inLoop };
