@@ -411,6 +411,8 @@ export const blockingUnderLock: Rule = {
       const out = [];
       for (const e of calls.callersOf(unit)) {
         if (e.role || (e.how !== 'static' && e.how !== 'interface') || e.caller === unit) continue;
+        // Only callers that lock themselves: cheap, and where the caller can see the lock.
+        if (!/\.\s*R?Lock\s*\(\s*\)/.test(e.caller.file.text.slice(e.caller.start, e.caller.end))) continue;
         const held = [...heldHere(e.call, e.caller).values()];
         if (held.length) out.push({ at: e.call, unit: e.caller, held });
       }

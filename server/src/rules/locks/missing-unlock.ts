@@ -335,8 +335,17 @@ function callersNeverRelease(locks: LockState, u: FuncUnit, key: LockKey, depth 
 /** A mutex in unexported fields that no function of the package unlocks for its caller. */
 function privateToPackage(locks: LockState, key: LockKey): boolean {
   if (!key.path.length || key.path.some((f) => /^[A-Z]/.test(f)) || !key.shared) return false;
-  return !locks.lockingUnits().some((v) => [...locks.effect(v).releases.values()].some((r) => r.key.shared?.id === key.shared!.id));
+  let released = releasedForCallers.get(locks);
+  if (!released) {
+    released = new Set();
+    for (const v of locks.lockingUnits()) for (const r of locks.effect(v).releases.values()) if (r.key.shared) released.add(r.key.shared.id);
+    releasedForCallers.set(locks, released);
+  }
+  return !released.has(key.shared.id);
 }
+
+/** Per package analysis: the mutexes (by shared identity) some function releases for its caller. */
+const releasedForCallers = new WeakMap<LockState, Set<string>>();
 
 /** Whether `u`'s own code unlocks `key` anywhere: an unlock call, a releasing callee, or an unlock method value. */
 function releasesIn(locks: LockState, u: FuncUnit, key: LockKey): boolean {
