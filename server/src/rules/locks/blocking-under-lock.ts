@@ -413,7 +413,11 @@ export const blockingUnderLock: Rule = {
         if (e.role || (e.how !== 'static' && e.how !== 'interface') || e.caller === unit) continue;
         // Only callers that lock themselves: cheap, and where the caller can see the lock.
         if (!/\.\s*R?Lock\s*\(\s*\)/.test(e.caller.file.text.slice(e.caller.start, e.caller.end))) continue;
-        const held = [...heldHere(e.call, e.caller).values()];
+        // The caller's own locks before the call's statement: no walk up its own callers.
+        const cfg = locks.states(e.caller).cfg;
+        const n = cfg.nodeAt(e.call.startIndex);
+        const held: HeldLock[] = [];
+        for (const h of (n && locks.stateBefore(e.caller, n)?.must.values()) ?? []) if (h.key.shared && !h.relock) held.push({ lock: h.key.shared, mode: h.mode, site: h.site, unit: h.unit });
         if (held.length) out.push({ at: e.call, unit: e.caller, held });
       }
       return out;
