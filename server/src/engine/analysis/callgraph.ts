@@ -125,6 +125,17 @@ export class CallGraph {
         if (structs.has(type)) return this.slotValues(`field:${type}.${name}`, seen);
         return [];
       }
+      case 'call_expression': {
+        // A function value a package function returns: `down: b.Up()`, `f := newDeleter(t)`.
+        const fn = expr.childForFieldName('function');
+        if (!fn || cachedType(fn) === 'func_literal') return [];
+        const out = new Set<FuncUnit>();
+        for (const callee of this.resolve(fn, file, seen)) {
+          if (cachedType(callee.node.childForFieldName('result') ?? callee.node) !== 'function_type') continue;
+          for (const u of this.slotValues(`ret:${callee.id}`, seen)) out.add(u);
+        }
+        return out.size > MAX_TARGETS ? [] : [...out];
+      }
       default:
         return [];
     }
@@ -200,6 +211,21 @@ export class CallGraph {
       for (const site of this.callersOf(unit)) {
         const arg = site.how === 'static' ? argumentsOf(site.call)[index] : undefined;
         if (arg) out.push({ value: arg, file: site.caller.file });
+      }
+      return out;
+    }
+    if (kind === 'ret') {
+      // The operand of each of the function's own returns.
+      const unit = this.fns.all.find((u) => u.id === rest.join(':'));
+      const body = unit?.body;
+      if (!unit || !body) return out;
+      for (const m of unit.file.text.slice(body.startIndex, body.endIndex).matchAll(/(?<![\w$.])return\s/g)) {
+        const at = body.startIndex + m.index!;
+        const ret = unit.file.root.descendantForIndex(at, at + 6)?.parent;
+        if (ret?.type !== 'return_statement' || !unit.owns(at)) continue;
+        const values = ret.namedChildren.filter((c) => c?.type !== 'comment');
+        const list = values.length === 1 && values[0]?.type === 'expression_list' ? values[0].namedChildren : values;
+        if (list.length === 1 && list[0]) out.push({ value: list[0], file: unit.file });
       }
       return out;
     }

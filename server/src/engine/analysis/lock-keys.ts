@@ -239,7 +239,8 @@ export class LockKeys {
     const root = key.root;
     if (root.kind === 'pkgvar') return key;
     if (root.kind === 'recv') {
-      if (callee.outermost === caller.outermost && callee.isLiteral) return key;
+      // A literal's receiver is its own function's, captured: not the operand it is called on.
+      if (callee.isLiteral) return callee.outermost === caller.outermost ? key : undefined;
       if (!edge.receiver) return undefined;
       const base = this.ofExpr(edge.receiver, caller);
       return base && this.extend(base, key.path, caller);

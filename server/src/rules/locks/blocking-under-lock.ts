@@ -2,7 +2,7 @@
 // goroutine on the other side must take before it gets to its end of the operation. Each waits for
 // the other: a deadlock that only shows under the right interleaving.
 import type { Node } from 'web-tree-sitter';
-import { CallGraphFact } from '../../engine/analysis/callgraph';
+import { CallGraphFact, type CallEdge, type CallGraph } from '../../engine/analysis/callgraph';
 import { FunctionsFact, type FuncUnit, type Functions } from '../../engine/analysis/functions';
 import { GoroutinesFact } from '../../engine/analysis/goroutines';
 import { isAcquire, lockCallOf, modeOf, type LockKeys, type LockMode, type SharedLock } from '../../engine/analysis/lock-keys';
@@ -13,8 +13,11 @@ import { findLocalDeclaration } from '../../engine/scope';
 import type { SourceFile } from '../../engine/source-file';
 import { cachedType } from '../../engine/tree-cache';
 import { packageTypes, typeOfExpr } from '../../engine/types';
-import { escapeRegExp } from '../../engine/syntax';
+import { argumentsOf, escapeRegExp, parameterNames } from '../../engine/syntax';
 import { relatedAt, where } from './helpers';
+
+/** A mutex held at a point, by its identity across functions, and where it was locked. */
+interface HeldLock { lock: SharedLock; mode: LockMode; site: Node; unit: FuncUnit }
 
 type SiteKind = 'send' | 'recv' | 'close' | 'done' | 'wait';
 
@@ -26,6 +29,8 @@ interface SyncVar {
   escapes: boolean;
   /** Made with a capacity other than 0 somewhere: sends may not block. */
   buffered: boolean;
+  /** Some capacity is not an integer literal: a queue or semaphore sized at run time. */
+  sized?: boolean;
   sites: Site[];
 }
 
@@ -36,6 +41,12 @@ function madeChannel(value: Node | null | undefined): 'unbuffered' | 'buffered' 
   const args = value.childForFieldName('arguments')?.namedChildren ?? [];
   if (fn?.type !== 'identifier' || fn.text !== 'make' || args[0]?.type !== 'channel_type') return undefined;
   return args.length >= 2 && args[1]?.text !== '0' ? 'buffered' : 'unbuffered';
+}
+
+function noteCapacity(v: SyncVar, made: 'unbuffered' | 'buffered', value: Node): void {
+  if (made !== 'buffered') return;
+  v.buffered = true;
+  if (!/^\d+$/.test(value.childForFieldName('arguments')?.namedChildren[1]?.text ?? '')) v.sized = true;
 }
 
 /** A fresh WaitGroup: `sync.WaitGroup{}`, `&sync.WaitGroup{}`, `new(sync.WaitGroup)`. */
@@ -60,7 +71,7 @@ function storageKey(expr: Node, keys: LockKeys, fns: Functions): string | undefi
 
 class SyncIndex {
   private readonly cache = new Map<string, SyncVar>();
-  constructor(private readonly pkg: Package, private readonly units: Functions, private readonly keys: LockKeys, private readonly kind: 'chan' | 'wg') {}
+  constructor(private readonly pkg: Package, private readonly units: Functions, private readonly keys: LockKeys, private readonly kind: 'chan' | 'wg', private readonly calls?: CallGraph) {}
 
   get(lock: SharedLock, sample: Node, file: SourceFile): SyncVar {
     let v = this.cache.get(lock.id);
@@ -78,7 +89,7 @@ class SyncIndex {
       if (value?.type === 'nil') return;
       const made = madeChannel(value);
       if (!made) v.escapes = true;
-      else if (made === 'buffered') v.buffered = true;
+      else noteCapacity(v, made, value!);
     };
     if (lock.scope === 'local') {
       const decl = findLocalDeclaration(sample, name);
@@ -155,6 +166,27 @@ class SyncIndex {
     }
   }
 
+  /**
+   * `func (b *broker) Events() <-chan T { return b.events }` on an unexported type (or unexported
+   * itself): the getter's calls are the channel's uses. Every call must receive from it (`<-b.Events()`,
+   * `for v := range b.Events()`); a getter with no call, or a call that keeps the channel, escapes.
+   */
+  private throughGetter(x: Node, v: SyncVar): boolean {
+    const getter = this.units.enclosing(x);
+    if (!this.calls || !getter?.name || getter.isLiteral) return false;
+    if (/^[A-Z]/.test(getter.name) && (!getter.recvType || /^[A-Z]/.test(getter.recvType))) return false;
+    if (getter.node.childForFieldName('parameters')?.namedChildCount) return false;
+    const callers = this.calls.callersOf(getter);
+    if (!callers.length) return false;
+    for (const e of callers) {
+      const up = e.call.parent;
+      if (up?.type === 'range_clause' && up.childForFieldName('right')?.id === e.call.id) v.sites.push({ node: up, kind: 'recv', unit: e.caller, deferred: false });
+      else if (up?.type === 'unary_expression' && up.child(0)?.type === '<-') v.sites.push({ node: up, kind: 'recv', unit: e.caller, deferred: false });
+      else return false;
+    }
+    return true;
+  }
+
   /** Records what one use of the variable does; anything unrecognised makes it escape. */
   private classify(x: Node, _file: SourceFile, v: SyncVar): void {
     const p = x.parent;
@@ -194,12 +226,16 @@ class SyncIndex {
         break;
       }
       case 'expression_list': {
+        if (p.parent?.type === 'return_statement' && p.namedChildCount === 1) {
+          if (this.kind === 'chan' && this.throughGetter(x, v)) return;
+          break;
+        }
         const stmt = p.parent;
         if (stmt?.type === 'assignment_statement' && stmt.childForFieldName('left')?.id === p.id && stmt.childForFieldName('operator')?.text === '=') {
           const value = valueFor(p.namedChildren, stmt.childForFieldName('right'), x);
           if (value?.type === 'nil') return;
           const made = madeChannel(value);
-          if (made) { if (made === 'buffered') v.buffered = true; return; }
+          if (made) { noteCapacity(v, made, value!); return; }
         }
         break;
       }
@@ -224,6 +260,54 @@ function blockingOp(tok: Node): { op: Node; chan: Node; kind: 'send' | 'recv' } 
   return { op, chan, kind };
 }
 
+/**
+ * A function literal handed to a package function that keeps it rather than calling it: stored in a
+ * field or slice (`register(func() {...})`), directly or through a few calls that pass it on. It
+ * runs later, on whatever goroutine calls it. A callee that calls it, or one racelens cannot read,
+ * may run it in place: no.
+ */
+function keptForLater(u: FuncUnit, calls: CallGraph): boolean {
+  if (!u.isLiteral || !u.parent) return false;
+  const list = u.node.parent;
+  const call = list?.type === 'argument_list' ? list.parent : null;
+  if (call?.type !== 'call_expression' || call.parent?.type === 'go_statement' || call.parent?.type === 'defer_statement') return false;
+  const index = argumentsOf(call).findIndex((a) => a.id === u.node.id);
+  return keeps(calls.edgesOf(call, u.parent), index, calls, 0);
+}
+
+/** Every callee stores its index-th parameter without calling it, passing it on at most a few calls deep. */
+function keeps(edges: readonly CallEdge[], index: number, calls: CallGraph, depth: number): boolean {
+  const callees = edges.filter((e) => e.how === 'static' || e.how === 'interface');
+  if (!callees.length || callees.length !== edges.length || depth > 3) return false; // a budget: registration chains are short
+  return callees.every((e) => {
+    const name = parameterNames(e.callee.node)[index];
+    const body = e.callee.body;
+    if (!name || !body) return false;
+    let stored = false;
+    const re = new RegExp(`(?<![\\w$.])${escapeRegExp(name)}(?![\\w$])`, 'g');
+    for (const m of e.callee.file.text.slice(body.startIndex, body.endIndex).matchAll(re)) {
+      const id = e.callee.file.root.descendantForIndex(body.startIndex + m.index!, body.startIndex + m.index! + name.length);
+      const p = id?.parent;
+      if (id?.type !== 'identifier' || !p) return false;
+      if (p.type === 'argument_list') {
+        const inner = p.parent!;
+        const fn = inner.childForFieldName('function');
+        if (fn?.type === 'identifier' && fn.text === 'append') { stored = true; continue; }
+        const i = argumentsOf(inner).findIndex((a) => a.id === id.id);
+        const enclosing = calls.fns.enclosing(inner);
+        if (!enclosing || !keeps(calls.edgesOf(inner, enclosing), i, calls, depth + 1)) return false;
+        stored = true;
+        continue;
+      }
+      // `x.f = name`, `m[k] = name`, `T{f: name}`: stored.
+      if (p.type === 'expression_list' && p.parent?.type === 'assignment_statement' && p.parent.childForFieldName('right')?.id === p.id) { stored = true; continue; }
+      if (p.type === 'literal_element') { stored = true; continue; }
+      return false;
+    }
+    return stored;
+  });
+}
+
 export const blockingUnderLock: Rule = {
   id: 'blocking-under-lock',
   title: 'Blocking on a channel or WaitGroup while holding a mutex the other side needs',
@@ -242,15 +326,42 @@ export const blockingUnderLock: Rule = {
       const root = u.isLiteral ? goroutines.roots.find((r) => r.unit === u && r.site && r.spawner) : undefined;
       return root ? `the goroutine started at ${where(root.site!, root.spawner!)}` : u.label;
     };
-    const chans = new SyncIndex(pkg, fns, locks.keys, 'chan');
+    const chans = new SyncIndex(pkg, fns, locks.keys, 'chan', calls);
     const groups = new SyncIndex(pkg, fns, locks.keys, 'wg');
 
     /** Mutexes held at `node` on every path (callers' included where proven), by shared identity. */
     const heldHere = (node: Node, unit: FuncUnit) => {
-      const out = new Map<string, { lock: SharedLock; mode: LockMode; site: Node; unit: FuncUnit }>();
+      const out = new Map<string, HeldLock>();
       for (const h of locks.heldAt(unit, node.startIndex, true).locks.values()) {
         const s = h.key.shared;
         if (s && out.get(s.id)?.mode !== 'w') out.set(s.id, { lock: s, mode: h.mode, site: h.site, unit: h.unit });
+      }
+      return out;
+    };
+
+    /**
+     * The mutexes a function takes, by identity across functions, itself or through its calls at
+     * any depth, func values and captured variables included (the lockset view, which needs no
+     * frame to name them in).
+     */
+    const taken = new Map<FuncUnit, Set<string>>();
+    const takenAnywhere = (u: FuncUnit): Set<string> => {
+      let out = taken.get(u);
+      if (out) return out;
+      taken.set(u, (out = new Set())); // recursion: cut here
+      // Its own Lock calls, read from the text: no dataflow for the many functions a goroutine reaches.
+      const text = u.file.text.slice(u.start, u.end);
+      for (const m of text.matchAll(/\.\s*R?Lock\s*\(\s*\)/g)) {
+        const at = u.start + m.index!;
+        if (!u.owns(at)) continue;
+        const call = u.file.root.descendantForIndex(at + 1, at + 2)?.parent?.parent;
+        const key = call?.type === 'call_expression' ? locks.keyOfLockCall(call, u) : undefined;
+        const id = key && locks.keys.byType(key, u)?.id;
+        if (id) out.add(id);
+      }
+      for (const e of calls.callsIn(u)) {
+        if (e.role === 'go' || ((e.how === 'callback' || e.how === 'stringer') && !e.certain)) continue;
+        for (const id of takenAnywhere(e.callee)) out.add(id);
       }
       return out;
     };
@@ -289,51 +400,88 @@ export const blockingUnderLock: Rule = {
         }
         if (heldMode !== 'w') return;
         // Any instance of the struct: `b.merge()` on a goroutine's captured `b` takes batcher.mu.
-        const takes = calls.edgesOf(op.syntax, u).some((e) => locks.acquiresThrough(e).some((a) => locks.keys.byType(a.key, u)?.id === key));
+        const takes = calls.edgesOf(op.syntax, u).some((e) => !e.role && (locks.acquiresThrough(e).some((a) => locks.keys.byType(a.key, u)?.id === key) || takenAnywhere(e.callee).has(key)));
         if (takes && takenFirst(n.id)) found = op.syntax;
       });
       return found && { node: found, inLoop };
     };
 
+    /**
+     * Where the operation blocks under a lock: at the operation itself, or, when its function holds
+     * none there, at each call of the function made while its caller holds one (one level up).
+     */
+    const blockedAt = (op: Node, unit: FuncUnit): { at: Node; unit: FuncUnit; held: HeldLock[] }[] => {
+      const own = [...heldHere(op, unit).values()];
+      if (own.length) return [{ at: op, unit, held: own }];
+      if (unit.isLiteral || !unit.name) return [];
+      const out = [];
+      for (const e of calls.callersOf(unit)) {
+        if (e.role || (e.how !== 'static' && e.how !== 'interface') || e.caller === unit) continue;
+        // Only callers that lock themselves: cheap, and where the caller can see the lock.
+        if (!/\.\s*R?Lock\s*\(\s*\)/.test(e.caller.file.text.slice(e.caller.start, e.caller.end))) continue;
+        // The caller's own locks before the call's statement: no walk up its own callers.
+        const cfg = locks.states(e.caller).cfg;
+        const n = cfg.nodeAt(e.call.startIndex);
+        const held: HeldLock[] = [];
+        for (const h of (n && locks.stateBefore(e.caller, n)?.must.values()) ?? []) if (h.key.shared && !h.relock) held.push({ lock: h.key.shared, mode: h.mode, site: h.site, unit: h.unit });
+        if (held.length) out.push({ at: e.call, unit: e.caller, held });
+      }
+      return out;
+    };
+
     const check = (file: SourceFile, op: Node, subject: Node, kind: 'send' | 'recv' | 'wait', index: SyncIndex) => {
       const unit = fns.enclosing(op);
       if (!unit) return;
-      const held = [...heldHere(op, unit).values()];
-      if (!held.length) return;
+      const places = blockedAt(op, unit);
+      if (!places.length) return;
       const lock = locks.keys.ofExpr(subject, unit)?.shared;
       if (!lock) return;
       const v = index.get(lock, subject, file);
-      // A buffered channel is often a semaphore or token: its protocol is beyond this check.
-      if (v.escapes || v.buffered) return;
+      if (v.escapes) return;
+      // A buffered channel blocks only when full (empty, to receive): only a buffer of a fixed size
+      // (`make(chan T, 1)`) is counted, and only against a loop that takes the lock between its
+      // rounds. Sized from a variable, it is often a semaphore or a queue sized never to fill.
+      if (v.buffered && (v.sized || kind === 'wait')) return;
       const wanted: SiteKind[] = kind === 'send' ? ['recv'] : kind === 'recv' ? ['send', 'close'] : ['done'];
       const others = v.sites.filter((s) => wanted.includes(s.kind) && s.node.id !== op.id);
       if (!others.length || others.some((s) => !s.unit)) return;
-      const elsewhere = others.find((s) => s.unit !== unit && goroutines.reach(s.unit!).size > 0);
+      // The other side runs in a goroutine, or one side is a callback kept for later (two ends of
+      // an unbuffered channel in different functions cannot both run on one goroutine).
+      const elsewhere = others.find((s) => s.unit !== unit && (goroutines.reach(s.unit!).size > 0 || keptForLater(unit, calls) || keptForLater(s.unit!, calls)));
       if (!elsewhere) return;
-      for (const h of held) {
-        const evidence = others.map((s) => needs(s, h.lock.id, h.mode));
-        if (evidence.some((e) => !e)) continue;
-        const i = others.indexOf(elsewhere);
-        const other = others[i];
-        const taken = evidence[i]!.node;
-        const inLoop = evidence.some((e) => e!.inLoop);
-        const name = subject.text.replace(/\s+/g, '');
-        const lockText = h.lock.scope === 'struct' ? `${h.lock.struct}.${h.lock.name}` : h.lock.name;
-        const what = kind === 'send' ? `sending on ${name}` : kind === 'recv' ? `receiving from ${name}` : `${name}.Wait()`;
-        const side = kind === 'send' ? `every receiver of ${name}` : kind === 'recv' ? `every goroutine that sends on or closes ${name}` : `every goroutine calling ${name}.Done()`;
-        const takes = taken.id === other.node.id ? `holds ${lockText} at its end` : inLoop ? `locks ${lockText} in a loop before its end (a round run while ${lockText} is held waits for it)` : `locks ${lockText} before its end`;
-        const related: RelatedLocation[] = [
-          relatedAt(other.node, other.unit!, `the other side, in ${describe(other.unit!)}`),
-          ...(taken.id !== other.node.id ? [relatedAt(taken, other.unit!, `it takes ${lockText} here first`)] : []),
-          relatedAt(h.site, h.unit, `${lockText} locked here`),
-        ];
-        pass.report({
-          file,
-          node: op,
-          message: `${what} blocks while ${lockText} is held, and ${side} ${takes}: each waits for the other (the other side is at ${where(other.node, other.unit!)}, in ${describe(other.unit!)})`,
-          related,
-        });
-        return;
+      const name = subject.text.replace(/\s+/g, '');
+      for (const place of places) {
+        for (const h of place.held) {
+          const evidence = others.map((s) => needs(s, h.lock.id, h.mode));
+          if (evidence.some((e) => !e)) continue;
+          const inLoop = evidence.some((e) => e!.inLoop);
+          if (v.buffered && !inLoop) continue;
+          const i = others.indexOf(elsewhere);
+          const other = others[i];
+          const taken = evidence[i]!.node;
+          const lockText = h.lock.scope === 'struct' ? `${h.lock.struct}.${h.lock.name}` : h.lock.name;
+          const what = kind === 'send' ? `sending on ${name}` : kind === 'recv' ? `receiving from ${name}` : `${name}.Wait()`;
+          const full = v.buffered ? (kind === 'send' ? ' once its buffer is full' : ' once its buffer is empty') : '';
+          const side = kind === 'send' ? `every receiver of ${name}` : kind === 'recv' ? `every goroutine that sends on or closes ${name}` : `every goroutine calling ${name}.Done()`;
+          const takes = taken.id === other.node.id ? `holds ${lockText} at its end` : inLoop ? `locks ${lockText} in a loop before its end (a round run while ${lockText} is held waits for it)` : `locks ${lockText} before its end`;
+          const via = place.at !== op;
+          const related: RelatedLocation[] = [
+            ...(via ? [relatedAt(op, unit, `${what} blocks here`)] : []),
+            relatedAt(other.node, other.unit!, `the other side, in ${describe(other.unit!)}`),
+            ...(taken.id !== other.node.id ? [relatedAt(taken, other.unit!, `it takes ${lockText} here first`)] : []),
+            relatedAt(h.site, h.unit, `${lockText} locked here`),
+          ];
+          const head = via
+            ? `${place.at.childForFieldName('function')?.text ?? unit.label}() blocks ${what}${full} (at ${where(op, unit)}) while ${lockText} is held`
+            : `${what} blocks${full} while ${lockText} is held`;
+          pass.report({
+            file: place.unit.file,
+            node: place.at,
+            message: `${head}, and ${side} ${takes}: each waits for the other (the other side is at ${where(other.node, other.unit!)}, in ${describe(other.unit!)})`,
+            related,
+          });
+          break;
+        }
       }
     };
 
