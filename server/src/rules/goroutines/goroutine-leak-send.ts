@@ -383,7 +383,7 @@ function rangeExitReason(pass: Pass, fn: Node, recvs: Ref[], file: SourceFile): 
 export const goroutineLeakSend: Rule = {
   id: 'goroutine-leak-send',
   title: 'Goroutine blocked on a send nobody receives',
-  doc: 'A goroutine sends on an unbuffered channel, but the function that made it can return without receiving (an early return, or a select on ctx.Done(), a timer or default): the sender then blocks forever and leaks. Give the channel a buffer of 1, or send in a select with ctx.Done().',
+  doc: 'A goroutine sends on an unbuffered channel (a local or an unexported field), but its receiver can stop listening: an early return, a select on ctx.Done(), a stop channel, a timer or default that leaves, or a range loop that returns early. The sender then blocks forever and leaks. Give the channel a buffer of 1, or send in a select with ctx.Done().',
   severity: 'warning',
   requires: [GoroutinesFact, FunctionsFact, CallGraphFact, CfgFact],
   run(pass) {

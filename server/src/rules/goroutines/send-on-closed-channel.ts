@@ -141,7 +141,9 @@ function sequentialIn(u: FuncUnit, closer: FuncUnit, calls: CallGraph, depth: nu
   if (u === closer || u.outermost === closer.outermost && !startsGoroutine(u, closer)) return true;
   if (depth >= CALLER_DEPTH || u.isLiteral || !u.name) return false;
   const callers = calls.callersOf(u);
-  if (!callers.length) return false;
+  // An unexported function no call names runs as a function value racelens does not follow
+  // (`for state := start; state != nil; { state = state(l) }`): its thread is unknown, so stay silent.
+  if (!callers.length) return !/^[A-Z]/.test(u.name);
   return callers.every((e) => e.role !== 'go' && sequentialIn(e.caller, closer, calls, depth + 1));
 }
 
