@@ -7,6 +7,7 @@ import { isBuiltin } from '../../engine/goroutines';
 import type { Package } from '../../engine/package';
 import type { SourceFile } from '../../engine/source-file';
 import { packageTypes } from '../../engine/types';
+import { fieldUses } from './field-uses';
 
 export interface FieldUse { file: SourceFile; node: Node }
 
@@ -52,39 +53,26 @@ function collect(pkg: Package): FieldChannel[] {
 function usesOf(pkg: Package, name: string, owner: string): FieldChannel | undefined {
   const ch: FieldChannel = { name, owner, sends: [], recvs: [], unbuffered: true };
   let makes = 0;
-  const selector = new RegExp(`\\.\\s*${name.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
-  const key = new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}\\s*:(?!=)`, 'g');
-  for (const file of pkg.files) {
-    if (!file.text.includes(name)) continue;
-    for (const m of file.text.matchAll(selector)) {
-      const at = m.index! + m[0].length - name.length;
-      const id = file.root.descendantForIndex(at, at + name.length);
-      const sel = id?.parent;
-      if (id?.type !== 'field_identifier' || sel?.type !== 'selector_expression' || sel.childForFieldName('field')?.id !== id.id) continue;
+  for (const use of fieldUses(pkg, name)) {
+    const { file, node } = use;
+    let made: boolean | undefined;
+    if (node.type === 'keyed_element') {
+      // `T{f: make(chan X)}`: a composite literal's key.
+      made = use.value ? unbufferedMake(use.value, pkg) : undefined;
+    } else {
+      const sel = node;
       const p = sel.parent;
       if (!p) return undefined;
-      if (p.type === 'send_statement' && p.childForFieldName('channel')?.id === sel.id) ch.sends.push({ file, node: p });
-      else if (p.type === 'unary_expression' && p.child(0)?.type === '<-') ch.recvs.push({ file, node: p });
-      else if (p.type === 'range_clause' && p.childForFieldName('right')?.id === sel.id && p.parent) ch.recvs.push({ file, node: p.parent });
-      else if (p.type === 'argument_list' && isBuiltin(p.parent?.childForFieldName('function') ?? null, ['len', 'cap'])) continue;
-      else if (p.type === 'expression_list' && p.parent?.type === 'assignment_statement' && p.parent.childForFieldName('left')?.id === p.id) {
-        const made = madeAt(p.parent, sel, pkg);
-        if (made === undefined) return undefined;
-        makes++;
-        if (!made) ch.unbuffered = false;
-      } else return undefined;
+      if (p.type === 'send_statement' && p.childForFieldName('channel')?.id === sel.id) { ch.sends.push({ file, node: p }); continue; }
+      if (p.type === 'unary_expression' && p.child(0)?.type === '<-') { ch.recvs.push({ file, node: p }); continue; }
+      if (p.type === 'range_clause' && p.childForFieldName('right')?.id === sel.id && p.parent) { ch.recvs.push({ file, node: p.parent }); continue; }
+      if (p.type === 'argument_list' && isBuiltin(p.parent?.childForFieldName('function') ?? null, ['len', 'cap'])) continue;
+      if (p.type !== 'expression_list' || p.parent?.type !== 'assignment_statement' || p.parent.childForFieldName('left')?.id !== p.id) return undefined;
+      made = madeAt(p.parent, sel, pkg);
     }
-    // `T{f: make(chan X)}`: a composite literal's key.
-    for (const m of file.text.matchAll(key)) {
-      const id = file.root.descendantForIndex(m.index!, m.index! + name.length);
-      const keyElem = id?.parent?.type === 'literal_element' ? id.parent.parent : id?.parent;
-      if (keyElem?.type !== 'keyed_element' || keyElem.namedChild(0)?.namedChild(0)?.id !== id?.id) continue;
-      const value = keyElem.namedChild(1)?.namedChild(0) ?? null;
-      const made = value ? unbufferedMake(value, pkg) : undefined;
-      if (made === undefined) return undefined;
-      makes++;
-      if (!made) ch.unbuffered = false;
-    }
+    if (made === undefined) return undefined;
+    makes++;
+    if (!made) ch.unbuffered = false;
   }
   return makes > 0 ? ch : undefined;
 }
